@@ -1,0 +1,1 @@
+"""Device simulators used by tests, demos and benchmarks."""
