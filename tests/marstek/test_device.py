@@ -94,6 +94,16 @@ async def test_battery_power_is_unknown_without_a_fresh_pv_reading(
     assert status.battery_power_w == pytest.approx(-sim.truth().battery_power_w, abs=1)
 
 
+async def test_a_known_mac_is_asked_for_by_name(start_simulator, api_port) -> None:
+    sim = await start_simulator("venus-e-mini")
+    async with MarstekDevice(
+        "127.0.0.2", api_port, pacing=TEST_PACING, ble_mac=sim.state.ble_mac.upper()
+    ) as device:
+        identity = await device.get_device()
+    assert identity.device == "Venus E mini"
+    assert [r.params for r in sim.requests] == [{"ble_mac": sim.state.ble_mac}]
+
+
 async def test_meter_and_mode(start_simulator, connect) -> None:
     sim = await start_simulator("venus-d")
     sim.set_ground_truth(house_load_w=1500.0, pv_w=[0, 0, 0, 0])
@@ -353,16 +363,31 @@ async def test_unanswered_mode_write_is_confirmed_by_reading_not_resent(
 
 
 async def test_lost_mode_write_is_sent_again_after_checking(start_simulator, connect) -> None:
+    """The write never arrived: the read-back shows no change, so sending again is safe."""
     sim = await start_simulator()
     device = await connect()
     await device.get_device()
     sim.faults.loss = 1.0
     writing = asyncio.ensure_future(device.set_mode(OperatingMode.AI))
-    await asyncio.sleep(0.35)  # the first write is lost; the read-back shows no change
-    sim.faults.loss = 0.0
+    await asyncio.sleep(0.05)  # well inside the 0.3 s write timeout
+    assert _methods(sim)[-1] == Method.SET_MODE
+    sim.faults.loss = 0.0  # only the first SetMode is lost; the read-back is answered
     await writing
     assert sim.state.mode is Mode.AI
-    assert _methods(sim)[-1] == Method.SET_MODE
+    assert _methods(sim)[-3:] == [Method.SET_MODE, Method.ES_MODE, Method.SET_MODE]
+
+
+async def test_write_is_not_resent_when_its_effect_cannot_be_checked(
+    start_simulator, connect
+) -> None:
+    """No answer to the write nor to the read-back: report it, do not send blindly again."""
+    sim = await start_simulator()
+    device = await connect()
+    await device.get_device()
+    sim.faults.silent = True
+    with pytest.raises(MarstekWriteUnconfirmedError):
+        await device.set_mode(OperatingMode.AI)
+    assert _methods(sim).count(Method.SET_MODE) == 1
 
 
 async def test_unanswered_setting_write_is_reported_not_repeated(start_simulator, connect) -> None:

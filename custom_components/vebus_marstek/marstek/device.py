@@ -378,9 +378,12 @@ class MarstekDevice:
             raise MarstekInvalidValueError("weekdays must be 0 (Monday) .. 6 (Sunday)")
 
     async def _write_mode(self, mode: OperatingMode, params: JsonObject) -> None:
-        async def confirmed() -> bool:
+        async def confirmed() -> bool | None:
+            """Whether the mode took effect; ``None`` when the read-back got no answer."""
             reply = await self._request_once(Method.ES_MODE, STATUS_PARAMS, write=False)
-            return isinstance(reply, ResultReply) and parse_mode_status(reply.result).mode is mode
+            if not isinstance(reply, ResultReply):
+                return None
+            return parse_mode_status(reply.result).mode is mode
 
         profile = await self._profile()
         verify = None if profile.mode_readback_reverts else confirmed
@@ -399,7 +402,7 @@ class MarstekDevice:
         self,
         method: Method,
         params: JsonObject,
-        verify: Callable[[], Awaitable[bool]] | None,
+        verify: Callable[[], Awaitable[bool | None]] | None,
     ) -> None:
         self._writing += 1
         try:
@@ -412,32 +415,30 @@ class MarstekDevice:
         self,
         method: Method,
         params: JsonObject,
-        verify: Callable[[], Awaitable[bool]] | None,
+        verify: Callable[[], Awaitable[bool | None]] | None,
     ) -> None:
-        busy_retried = False
-        attempt = 0
-        while attempt < self.pacing.write_attempts:
-            attempt += 1
-            reply = await self._request_once(method, params, write=True)
+        rejected = False
+        for attempt in range(1, self.pacing.write_attempts + 1):
+            reply = await self._send(method, params, write=True)
             if isinstance(reply, ResultReply):
                 if reply.result.get("set_result") is not False:
                     return
                 # An explicit "no": nothing changed, so trying again is safe.
+                rejected = True
                 await asyncio.sleep(self._backoff(attempt))
                 continue
             if isinstance(reply, ErrorReply):
-                if reply.code == _PARSE_ERROR and reply.request_id == 0 and not busy_retried:
-                    busy_retried = True  # busy: the request was not executed
-                    attempt -= 1
-                    await asyncio.sleep(max(self.pacing.backoff_s, self.pacing.spacing_s))
-                    continue
                 raise self._device_error(method, reply)
             # Silence: the write may or may not have happened. Look before sending again.
-            if verify is None:
-                raise MarstekWriteUnconfirmedError(method)
-            if await verify():
+            rejected = False
+            applied = None if verify is None else await verify()
+            if applied is None:
+                raise MarstekWriteUnconfirmedError(method)  # unknown: never resend blindly
+            if applied:
                 return
-        raise MarstekWriteRejectedError(method, attempt)
+        if rejected:
+            raise MarstekWriteRejectedError(method, self.pacing.write_attempts)
+        raise MarstekWriteUnconfirmedError(method)
 
     # --- request plumbing ------------------------------------------------------------------------
 
@@ -452,23 +453,25 @@ class MarstekDevice:
             # Known missing on this model: some firmware never even answers such requests.
             raise MarstekMethodUnsupportedError(method, _METHOD_NOT_FOUND, "not supported")
         async with self._lock:
-            busy_retried = False
-            attempt = 0
-            while attempt < self.pacing.read_attempts:
-                attempt += 1
-                reply = await self._request_once(method, params, write=False)
+            for attempt in range(1, self.pacing.read_attempts + 1):
+                reply = await self._send(method, params, write=False)
                 if isinstance(reply, ResultReply):
                     return reply
                 if isinstance(reply, ErrorReply):
-                    if reply.code == _PARSE_ERROR and reply.request_id == 0 and not busy_retried:
-                        busy_retried = True
-                        attempt -= 1
-                        await asyncio.sleep(max(self.pacing.backoff_s, self.pacing.spacing_s))
-                        continue
                     raise self._device_error(method, reply)
                 if attempt < self.pacing.read_attempts:
                     await asyncio.sleep(self._backoff(attempt))
             raise MarstekConnectionError(self.host, self.port, method)
+
+    async def _send(
+        self, method: str, params: JsonObject, *, write: bool
+    ) -> ResultReply | ErrorReply | None:
+        """One request; a busy answer (-32700 with id 0: not executed) gets one delayed retry."""
+        reply = await self._request_once(method, params, write=write)
+        if isinstance(reply, ErrorReply) and _is_busy(reply):
+            await asyncio.sleep(max(self.pacing.backoff_s, self.pacing.spacing_s))
+            reply = await self._request_once(method, params, write=write)
+        return reply
 
     async def _request_once(
         self, method: str, params: JsonObject, *, write: bool
@@ -504,7 +507,7 @@ class MarstekDevice:
         if isinstance(reply, ErrorReply):
             stats.errors += 1
             stats.last_error = f"{reply.code} {reply.message}".strip()
-            if reply.code == _PARSE_ERROR and reply.request_id == 0:
+            if _is_busy(reply):
                 stats.busy += 1
         else:
             stats.last_result = reply.result
@@ -530,3 +533,8 @@ class MarstekDevice:
         if reply.code == _PARSE_ERROR:
             return MarstekBusyError(method, reply.code, reply.message, reply.data)
         return MarstekDeviceError(method, reply.code, reply.message, reply.data)
+
+
+def _is_busy(reply: ErrorReply) -> bool:
+    """A parse error answered with id 0: the device was busy (e.g. with its CT meter)."""
+    return reply.code == _PARSE_ERROR and reply.request_id == 0

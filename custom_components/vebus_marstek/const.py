@@ -1,0 +1,69 @@
+"""Constants shared by the Home Assistant side of the integration."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+import logging
+from typing import Final
+
+from homeassistant.const import Platform
+
+DOMAIN: Final = "vebus_marstek"
+LOGGER = logging.getLogger(__package__)
+
+
+class DeviceKind(StrEnum):
+    """What a config entry talks to; each kind brings its own client and descriptions."""
+
+    MARSTEK = "marstek"
+
+
+CONF_DEVICE_KIND: Final = "device_kind"
+CONF_BLE_MAC: Final = "ble_mac"
+
+# Options shown in the options flow.
+CONF_FAST_INTERVAL: Final = "fast_interval"
+CONF_MEDIUM_INTERVAL: Final = "medium_interval"
+CONF_SLOW_INTERVAL: Final = "slow_interval"
+CONF_REQUEST_SPACING: Final = "request_spacing"
+# Options without a form field: tuning and tests set them on the entry directly.
+CONF_REQUEST_TIMEOUT: Final = "request_timeout"
+CONF_WRITE_TIMEOUT: Final = "write_timeout"
+CONF_QUIET_GAP: Final = "quiet_gap"
+CONF_READ_ATTEMPTS: Final = "read_attempts"
+CONF_WRITE_ATTEMPTS: Final = "write_attempts"
+CONF_BACKOFF: Final = "backoff"
+CONF_DISCOVERY_DURATION: Final = "discovery_duration"
+
+DEFAULT_FAST_INTERVAL: Final = 30
+DEFAULT_MEDIUM_INTERVAL: Final = 60
+DEFAULT_SLOW_INTERVAL: Final = 300
+DEFAULT_REQUEST_SPACING: Final = 2.0
+MIN_REQUEST_SPACING: Final = 0.5
+DEFAULT_DISCOVERY_DURATION: Final = 9.0
+
+# Entities go unavailable after this many cycles in which the device answered nothing.
+FAILED_CYCLES_BEFORE_UNAVAILABLE: Final = 3
+# The "Open API silent" repair waits this long (in cycles, at least the threshold above).
+API_SILENT_AFTER: Final = timedelta(minutes=10)
+# Lower-tier requests added to one cycle, so no cycle (the first one included) gets long.
+MAX_LOWER_TIER_REQUESTS_PER_CYCLE: Final = 2
+
+STORAGE_VERSION: Final = 1
+SAVE_DELAY_S: Final = 60.0
+
+DISCOVERY_FIRST_SCAN: Final = timedelta(minutes=1)
+DISCOVERY_INTERVAL: Final = timedelta(minutes=10)
+
+ISSUE_PORT_IN_USE: Final = "port_in_use"
+ISSUE_RESET_PRONE: Final = "reset_prone_firmware"
+ISSUE_API_SILENT: Final = "api_silent"
+
+PLATFORMS: Final = [
+    Platform.BINARY_SENSOR,
+    Platform.NUMBER,
+    Platform.SELECT,
+    Platform.SENSOR,
+    Platform.SWITCH,
+]

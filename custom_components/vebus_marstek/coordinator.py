@@ -1,0 +1,468 @@
+"""Tiered, paced polling of one Marstek battery, with energy totals that survive restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from enum import StrEnum
+import math
+from time import monotonic
+from typing import TypedDict, Unpack
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_HOST
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .const import (
+    API_SILENT_AFTER,
+    CONF_BACKOFF,
+    CONF_FAST_INTERVAL,
+    CONF_MEDIUM_INTERVAL,
+    CONF_QUIET_GAP,
+    CONF_READ_ATTEMPTS,
+    CONF_REQUEST_SPACING,
+    CONF_REQUEST_TIMEOUT,
+    CONF_SLOW_INTERVAL,
+    CONF_WRITE_ATTEMPTS,
+    CONF_WRITE_TIMEOUT,
+    DEFAULT_FAST_INTERVAL,
+    DEFAULT_MEDIUM_INTERVAL,
+    DEFAULT_REQUEST_SPACING,
+    DEFAULT_SLOW_INTERVAL,
+    DOMAIN,
+    FAILED_CYCLES_BEFORE_UNAVAILABLE,
+    ISSUE_API_SILENT,
+    LOGGER,
+    MAX_LOWER_TIER_REQUESTS_PER_CYCLE,
+    SAVE_DELAY_S,
+    STORAGE_VERSION,
+)
+from .energy import EnergyIntegrator, MonotonicTotal
+from .marstek import (
+    BatteryStatus,
+    BleStatus,
+    DeviceIdentity,
+    EnergySystemStatus,
+    FirmwareProfile,
+    MarstekConnectionError,
+    MarstekDevice,
+    MarstekDeviceError,
+    MarstekError,
+    MarstekMethodUnsupportedError,
+    MarstekWriteRejectedError,
+    MarstekWriteUnconfirmedError,
+    MeterStatus,
+    Method,
+    ModeStatus,
+    Pacing,
+    PvStatus,
+    WifiStatus,
+)
+
+type MarstekConfigEntry = ConfigEntry[MarstekRuntimeData]
+
+
+@dataclass(kw_only=True)
+class MarstekRuntimeData:
+    """What a loaded entry holds."""
+
+    device: MarstekDevice
+    coordinator: MarstekCoordinator
+
+
+class EnergyCounter(StrEnum):
+    """Energy totals the integration publishes; the first four are device lifetime counters."""
+
+    GRID_INPUT = "grid_input"
+    GRID_OUTPUT = "grid_output"
+    PV = "pv"
+    LOAD = "load"
+    BATTERY_CHARGED = "battery_charged"
+    BATTERY_DISCHARGED = "battery_discharged"
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarstekData:
+    """The latest answer to every request; ``None`` until a request was first answered."""
+
+    identity: DeviceIdentity
+    es: EnergySystemStatus | None = None
+    mode: ModeStatus | None = None
+    meter: MeterStatus | None = None
+    pv: PvStatus | None = None
+    battery: BatteryStatus | None = None
+    wifi: WifiStatus | None = None
+    ble: BleStatus | None = None
+    energy: Mapping[EnergyCounter, float | None] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class WrittenSettings:
+    """Write-only device settings, as last written from Home Assistant (unknown until then)."""
+
+    dod: int | None = None
+    led: bool | None = None
+    ble_advertising: bool | None = None
+
+
+class _Changes(TypedDict, total=False):
+    """Fields of MarstekData answered in one cycle."""
+
+    es: EnergySystemStatus
+    mode: ModeStatus
+    meter: MeterStatus
+    pv: PvStatus
+    battery: BatteryStatus
+    wifi: WifiStatus
+    ble: BleStatus
+
+
+class SettingsUpdate(TypedDict, total=False):
+    """A successful write of write-only settings."""
+
+    dod: int
+    led: bool
+    ble_advertising: bool
+
+
+class _StoredState(TypedDict):
+    totals: dict[str, dict[str, float | None]]
+    battery: dict[str, float]
+    settings: dict[str, int | bool | None]
+
+
+class Tier(StrEnum):
+    """How often a request is due."""
+
+    FAST = "fast"
+    MEDIUM = "medium"
+    SLOW = "slow"
+
+
+FAST_METHODS = (Method.ES_STATUS, Method.ES_MODE, Method.METER_STATUS)
+# In the order they are caught up on when several are due at once (e.g. right after setup).
+LOWER_TIER_METHODS: dict[Method, Tier] = {
+    Method.PV_STATUS: Tier.MEDIUM,
+    Method.BATTERY_STATUS: Tier.SLOW,
+    Method.WIFI_STATUS: Tier.SLOW,
+    Method.BLE_STATUS: Tier.SLOW,
+    Method.GET_DEVICE: Tier.SLOW,
+}
+
+_LIFETIME_COUNTERS = (
+    EnergyCounter.GRID_INPUT,
+    EnergyCounter.GRID_OUTPUT,
+    EnergyCounter.PV,
+    EnergyCounter.LOAD,
+)
+
+
+def option_number(options: Mapping[str, object], key: str, default: float) -> float:
+    """A numeric option, or its default when absent or unusable."""
+    value = options.get(key)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return default
+
+
+def pacing_from_options(options: Mapping[str, object]) -> Pacing:
+    """Client pacing for an entry; defaults are gentle, tests make them fast."""
+    defaults = Pacing()
+    spacing = option_number(options, CONF_REQUEST_SPACING, DEFAULT_REQUEST_SPACING)
+    return Pacing(
+        spacing_s=spacing,
+        quiet_gap_s=option_number(options, CONF_QUIET_GAP, min(defaults.quiet_gap_s, spacing)),
+        timeout_s=option_number(options, CONF_REQUEST_TIMEOUT, defaults.timeout_s),
+        write_timeout_s=option_number(options, CONF_WRITE_TIMEOUT, defaults.write_timeout_s),
+        read_attempts=int(option_number(options, CONF_READ_ATTEMPTS, defaults.read_attempts)),
+        write_attempts=int(option_number(options, CONF_WRITE_ATTEMPTS, defaults.write_attempts)),
+        backoff_s=option_number(options, CONF_BACKOFF, defaults.backoff_s),
+    )
+
+
+def storage_key(entry_id: str) -> str:
+    """Where an entry's totals and written settings are kept."""
+    return f"{DOMAIN}.{entry_id}"
+
+
+class MarstekCoordinator(DataUpdateCoordinator[MarstekData]):
+    """Polls one battery: the fast tier every cycle, slower requests when due."""
+
+    config_entry: MarstekConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: MarstekConfigEntry,
+        device: MarstekDevice,
+        identity: DeviceIdentity,
+    ) -> None:
+        options = entry.options
+        fast_s = option_number(options, CONF_FAST_INTERVAL, DEFAULT_FAST_INTERVAL)
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=timedelta(seconds=fast_s),
+        )
+        assert device.profile is not None  # set by the get_device probe in setup
+        self.device = device
+        self.identity = identity
+        self.profile: FirmwareProfile = device.profile
+        self.settings = WrittenSettings()
+        self._tier_interval_s = {
+            Tier.FAST: fast_s,
+            Tier.MEDIUM: option_number(options, CONF_MEDIUM_INTERVAL, DEFAULT_MEDIUM_INTERVAL),
+            Tier.SLOW: option_number(options, CONF_SLOW_INTERVAL, DEFAULT_SLOW_INTERVAL),
+        }
+        now = monotonic()
+        self._due: dict[Method, float] = dict.fromkeys(LOWER_TIER_METHODS, now)
+        # Setup has just read the identity.
+        self._due[Method.GET_DEVICE] = now + self._tier_interval_s[Tier.SLOW]
+        # Batteries sharing a LAN should not all ask at the same moment.
+        spacing = device.pacing.spacing_s
+        mac_tail = (identity.ble_mac or "0")[-4:]
+        self._stagger_s = int(mac_tail, 16) % 1000 / 1000 * spacing
+        self.failed_cycles = 0
+        self._api_silent_cycles = max(
+            FAILED_CYCLES_BEFORE_UNAVAILABLE,
+            math.ceil(API_SILENT_AFTER.total_seconds() / fast_s),
+        )
+        self._totals = {counter: MonotonicTotal() for counter in _LIFETIME_COUNTERS}
+        self._max_gap_s = fast_s * 2.5
+        self._battery_energy = EnergyIntegrator(max_gap_s=self._max_gap_s)
+        self._store: Store[_StoredState] = Store(hass, STORAGE_VERSION, storage_key(entry.entry_id))
+
+    # --- persistence ----------------------------------------------------------------------
+
+    async def _async_setup(self) -> None:
+        """Restore energy totals and written settings from the last run."""
+        stored = await self._store.async_load()
+        if not isinstance(stored, dict):
+            return
+        totals = stored.get("totals")
+        if isinstance(totals, dict):
+            for counter in _LIFETIME_COUNTERS:
+                saved = totals.get(counter)
+                if isinstance(saved, dict):
+                    self._totals[counter] = MonotonicTotal.from_dict(saved)
+        battery = stored.get("battery")
+        if isinstance(battery, dict):
+            self._battery_energy = EnergyIntegrator.from_dict(battery, max_gap_s=self._max_gap_s)
+        settings = stored.get("settings")
+        if isinstance(settings, dict):
+            dod = settings.get("dod")
+            led = settings.get("led")
+            ble = settings.get("ble_advertising")
+            self.settings = WrittenSettings(
+                dod=dod if isinstance(dod, int) and not isinstance(dod, bool) else None,
+                led=led if isinstance(led, bool) else None,
+                ble_advertising=ble if isinstance(ble, bool) else None,
+            )
+
+    def _stored_state(self) -> _StoredState:
+        return {
+            "totals": {str(c): total.as_dict() for c, total in self._totals.items()},
+            "battery": self._battery_energy.as_dict(),
+            "settings": {
+                "dod": self.settings.dod,
+                "led": self.settings.led,
+                "ble_advertising": self.settings.ble_advertising,
+            },
+        }
+
+    async def async_save(self) -> None:
+        """Write the totals and settings now (on unload)."""
+        await self._store.async_save(self._stored_state())
+
+    def _schedule_save(self) -> None:
+        self._store.async_delay_save(self._stored_state, SAVE_DELAY_S)
+
+    def energy_totals(self) -> dict[EnergyCounter, float | None]:
+        """What the energy sensors publish."""
+        energy: dict[EnergyCounter, float | None] = {
+            counter: total.value for counter, total in self._totals.items()
+        }
+        energy[EnergyCounter.BATTERY_CHARGED] = round(self._battery_energy.charged_wh, 3)
+        energy[EnergyCounter.BATTERY_DISCHARGED] = round(self._battery_energy.discharged_wh, 3)
+        return energy
+
+    # --- polling ----------------------------------------------------------------------------
+
+    def _methods_for_cycle(self, now: float) -> list[Method]:
+        due = [
+            method
+            for method in LOWER_TIER_METHODS
+            if self._due[method] <= now and self.device.is_supported(method)
+        ]
+        due.sort(key=lambda method: self._due[method])  # stable: catch-up order kept on ties
+        picked = due[:MAX_LOWER_TIER_REQUESTS_PER_CYCLE]
+        fast = [method for method in FAST_METHODS if self.device.is_supported(method)]
+        # The client derives the battery power from the PV channels when ES.GetStatus leaves
+        # it out, so a due PV reading goes first.
+        first = [method for method in picked if method is Method.PV_STATUS]
+        return first + fast + [method for method in picked if method is not Method.PV_STATUS]
+
+    async def _async_update_data(self) -> MarstekData:
+        previous = self.data or MarstekData(identity=self.identity, energy=self.energy_totals())
+        if self.device.writing and self.data is not None:
+            return self.data  # a write holds the device; reading now would delay or upset it
+        if self._stagger_s:
+            await asyncio.sleep(self._stagger_s)
+        changes: _Changes = {}
+        answered = 0
+        silent: MarstekError | None = None
+        now = monotonic()
+        for method in self._methods_for_cycle(now):
+            tier = LOWER_TIER_METHODS.get(method)
+            try:
+                await self._poll(method, changes)
+            except MarstekMethodUnsupportedError:
+                LOGGER.debug("%s does not support %s; no longer asking", self.name, method)
+                continue
+            except MarstekDeviceError as err:
+                answered += 1  # an error reply still proves the device is there
+                LOGGER.debug("%s answered %s with an error: %s", self.name, method, err)
+                if tier is not None:
+                    self._due[method] = now + self._tier_interval_s[Tier.FAST]
+                continue
+            except MarstekError as err:
+                silent = err
+                if tier is not None:  # try again next cycle rather than a whole tier later
+                    self._due[method] = now + self._tier_interval_s[Tier.FAST]
+                continue
+            answered += 1
+            if tier is not None:
+                self._due[method] = now + self._tier_interval_s[tier]
+        if answered == 0 and silent is not None:
+            return self._cycle_failed(previous, silent)
+        self._cycle_answered()
+        return replace(previous, energy=self.energy_totals(), **changes)
+
+    async def _poll(self, method: Method, changes: _Changes) -> None:
+        device = self.device
+        match method:
+            case Method.ES_STATUS:
+                es = await device.get_es_status()
+                changes["es"] = es
+                self._add_energy(es)
+            case Method.ES_MODE:
+                changes["mode"] = await device.get_mode()
+            case Method.METER_STATUS:
+                changes["meter"] = await device.get_meter_status()
+            case Method.PV_STATUS:
+                changes["pv"] = await device.get_pv_status()
+            case Method.BATTERY_STATUS:
+                changes["battery"] = await device.get_battery_status()
+            case Method.WIFI_STATUS:
+                changes["wifi"] = await device.get_wifi_status()
+            case Method.BLE_STATUS:
+                changes["ble"] = await device.get_ble_status()
+            case _:
+                self._check_identity(await device.get_device())
+
+    def _add_energy(self, es: EnergySystemStatus) -> None:
+        now = monotonic()
+        self._totals[EnergyCounter.GRID_INPUT].update(es.total_grid_input_energy_wh, now)
+        self._totals[EnergyCounter.GRID_OUTPUT].update(es.total_grid_output_energy_wh, now)
+        self._totals[EnergyCounter.PV].update(es.total_pv_energy_wh, now)
+        self._totals[EnergyCounter.LOAD].update(es.total_load_energy_wh, now)
+        self._battery_energy.add(es.battery_power_w, now)
+        self._schedule_save()
+
+    def _check_identity(self, identity: DeviceIdentity) -> None:
+        """A new firmware changes capabilities and scaling; set the entry up again."""
+        if (
+            identity.firmware == self.identity.firmware
+            and identity.ble_mac == self.identity.ble_mac
+        ):
+            return
+        LOGGER.info(
+            "%s now reports firmware %s (was %s); reloading",
+            self.name,
+            identity.firmware,
+            self.identity.firmware,
+        )
+        self.identity = identity
+        self.hass.config_entries.async_schedule_reload(self.config_entry.entry_id)
+
+    def _cycle_failed(self, previous: MarstekData, err: MarstekError) -> MarstekData:
+        self.failed_cycles += 1
+        if self.failed_cycles == self._api_silent_cycles:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                self.api_silent_issue_id,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_API_SILENT,
+                translation_placeholders={
+                    "name": self.config_entry.title,
+                    "host": self.config_entry.data[CONF_HOST],
+                },
+            )
+        if self.data is None or self.failed_cycles >= FAILED_CYCLES_BEFORE_UNAVAILABLE:
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="device_silent",
+                translation_placeholders={
+                    "host": self.config_entry.data[CONF_HOST],
+                    "cycles": str(self.failed_cycles),
+                },
+            ) from err
+        return previous  # keep showing the last values through a short outage
+
+    def _cycle_answered(self) -> None:
+        if self.failed_cycles >= self._api_silent_cycles:
+            ir.async_delete_issue(self.hass, DOMAIN, self.api_silent_issue_id)
+        self.failed_cycles = 0
+
+    @property
+    def api_silent_issue_id(self) -> str:
+        """Repair issue raised while this battery's Open API stays silent."""
+        return f"{ISSUE_API_SILENT}_{self.config_entry.entry_id}"
+
+    # --- writes -----------------------------------------------------------------------------
+
+    async def async_write(self, write: Callable[[MarstekDevice], Awaitable[None]]) -> None:
+        """Run one write, translating client errors, then refresh what changed."""
+        try:
+            await write(self.device)
+        except MarstekWriteRejectedError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="write_rejected",
+                translation_placeholders={"method": err.method, "attempts": str(err.attempts)},
+            ) from err
+        except MarstekWriteUnconfirmedError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="write_unconfirmed",
+                translation_placeholders={"method": err.method},
+            ) from err
+        except MarstekConnectionError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"host": self.device.host},
+            ) from err
+        except MarstekError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="device_error",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        await self.async_request_refresh()
+
+    def remember_settings(self, **written: Unpack[SettingsUpdate]) -> None:
+        """Record a successful write of a write-only setting and persist it."""
+        self.settings = replace(self.settings, **written)
+        self._schedule_save()
+        self.async_update_listeners()

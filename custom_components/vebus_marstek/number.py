@@ -1,0 +1,58 @@
+"""The depth-of-discharge number (write-only on the device)."""
+
+from __future__ import annotations
+
+from homeassistant.components.number import NumberEntity, NumberEntityDescription, NumberMode
+from homeassistant.const import PERCENTAGE, EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import MarstekConfigEntry
+from .entity import MarstekEntity
+from .marstek import DOD_MAX, DOD_MIN, MarstekDevice
+
+PARALLEL_UPDATES = 1
+
+MARSTEK_DOD_NUMBER = NumberEntityDescription(
+    key="depth_of_discharge",
+    translation_key="depth_of_discharge",
+    entity_category=EntityCategory.CONFIG,
+    native_min_value=DOD_MIN,
+    native_max_value=DOD_MAX,
+    native_step=1,
+    native_unit_of_measurement=PERCENTAGE,
+    mode=NumberMode.BOX,
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: MarstekConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Only firmware with system settings accepts DOD.SET."""
+    coordinator = entry.runtime_data.coordinator
+    if coordinator.profile.has_system_settings:
+        async_add_entities([MarstekDepthOfDischarge(coordinator, MARSTEK_DOD_NUMBER)])
+
+
+class MarstekDepthOfDischarge(MarstekEntity, NumberEntity):
+    """How deep the battery may be discharged, as last written from Home Assistant."""
+
+    _attr_assumed_state = True
+
+    @property
+    def native_value(self) -> float | None:
+        """The device cannot report it: show what was last written (unknown until then)."""
+        dod = self.coordinator.settings.dod
+        return None if dod is None else float(dod)
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Write the new depth of discharge."""
+        percent = round(value)
+
+        async def write(device: MarstekDevice) -> None:
+            await device.set_dod(percent)
+
+        await self.coordinator.async_write(write)
+        self.coordinator.remember_settings(dod=percent)

@@ -1,0 +1,74 @@
+"""The operating-mode select."""
+
+from __future__ import annotations
+
+from homeassistant.components.select import SelectEntity, SelectEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import DOMAIN
+from .coordinator import MarstekConfigEntry, MarstekCoordinator
+from .entity import MarstekEntity
+from .marstek import FirmwareProfile, MarstekDevice, OperatingMode
+
+PARALLEL_UPDATES = 1
+
+MARSTEK_MODE_SELECT = SelectEntityDescription(
+    key="mode",
+    translation_key="mode",
+    entity_category=EntityCategory.CONFIG,
+)
+
+
+def supported_modes(profile: FirmwareProfile) -> list[OperatingMode]:
+    """The modes this firmware offers."""
+    modes = [OperatingMode.AUTO, OperatingMode.AI, OperatingMode.MANUAL, OperatingMode.PASSIVE]
+    if profile.has_ups:
+        modes.append(OperatingMode.UPS)
+    return modes
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: MarstekConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Every battery has an operating mode."""
+    async_add_entities([MarstekModeSelect(entry.runtime_data.coordinator, MARSTEK_MODE_SELECT)])
+
+
+class MarstekModeSelect(MarstekEntity, SelectEntity):
+    """Auto, AI, Manual, Passive (and UPS where supported)."""
+
+    def __init__(
+        self, coordinator: MarstekCoordinator, description: SelectEntityDescription
+    ) -> None:
+        super().__init__(coordinator, description)
+        self._attr_options = [mode.value for mode in supported_modes(coordinator.profile)]
+
+    @property
+    def current_option(self) -> str | None:
+        """The mode the battery reports."""
+        status = self.coordinator.data.mode
+        if status is None or status.mode is None or status.mode not in self.options:
+            return None
+        return status.mode.value
+
+    async def async_select_option(self, option: str) -> None:
+        """Switch mode; Passive needs a power and a duration, so it has its own action."""
+        mode = OperatingMode(option)
+        if mode is OperatingMode.PASSIVE:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="passive_needs_action",
+            )
+
+        async def write(device: MarstekDevice) -> None:
+            if mode is OperatingMode.MANUAL:
+                await device.select_manual_mode()
+            else:
+                await device.set_mode(mode)
+
+        await self.coordinator.async_write(write)

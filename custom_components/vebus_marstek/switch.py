@@ -1,0 +1,88 @@
+"""Switches for the write-only LED and Bluetooth-advertising settings."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .coordinator import MarstekConfigEntry, MarstekCoordinator, WrittenSettings
+from .entity import MarstekEntity
+from .marstek import MarstekDevice
+
+PARALLEL_UPDATES = 1
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarstekSwitchDescription(SwitchEntityDescription):
+    """A write-only on/off setting."""
+
+    value_fn: Callable[[WrittenSettings], bool | None]
+    write_fn: Callable[[MarstekDevice, bool], Awaitable[None]]
+    remember_fn: Callable[[MarstekCoordinator, bool], None]
+
+
+MARSTEK_SWITCHES: tuple[MarstekSwitchDescription, ...] = (
+    MarstekSwitchDescription(
+        key="led",
+        translation_key="led",
+        entity_category=EntityCategory.CONFIG,
+        value_fn=lambda settings: settings.led,
+        write_fn=lambda device, on: device.set_led(on),
+        remember_fn=lambda coordinator, on: coordinator.remember_settings(led=on),
+    ),
+    MarstekSwitchDescription(
+        key="ble_advertising",
+        translation_key="ble_advertising",
+        entity_category=EntityCategory.CONFIG,
+        value_fn=lambda settings: settings.ble_advertising,
+        write_fn=lambda device, on: device.set_ble_advertising(on),
+        remember_fn=lambda coordinator, on: coordinator.remember_settings(ble_advertising=on),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: MarstekConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Only firmware with system settings accepts Led.Ctrl and Ble.Adv."""
+    coordinator = entry.runtime_data.coordinator
+    if coordinator.profile.has_system_settings:
+        async_add_entities(
+            MarstekSwitch(coordinator, description) for description in MARSTEK_SWITCHES
+        )
+
+
+class MarstekSwitch(MarstekEntity, SwitchEntity):
+    """Shows what was last written; the device cannot report it."""
+
+    entity_description: MarstekSwitchDescription
+    _attr_assumed_state = True
+
+    @property
+    def is_on(self) -> bool | None:
+        """The last written state, unknown until first written."""
+        return self.entity_description.value_fn(self.coordinator.settings)
+
+    async def async_turn_on(self, **kwargs: object) -> None:
+        """Switch the setting on."""
+        await self._async_write(True)
+
+    async def async_turn_off(self, **kwargs: object) -> None:
+        """Switch the setting off."""
+        await self._async_write(False)
+
+    async def _async_write(self, on: bool) -> None:
+        description = self.entity_description
+
+        async def write(device: MarstekDevice) -> None:
+            await description.write_fn(device, on)
+
+        await self.coordinator.async_write(write)
+        description.remember_fn(self.coordinator, on)

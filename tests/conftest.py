@@ -1,0 +1,219 @@
+"""Shared fixtures: a simulated battery on loopback and an entry that talks to it quickly."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator
+from pathlib import Path
+import socket
+from unittest.mock import patch
+
+from homeassistant.const import CONF_HOST, CONF_PORT, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.device_registry import format_mac
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+# Imported before Home Assistant looks for custom integrations, so that this repository's
+# package is the one it finds (the harness ships its own custom_components package).
+import custom_components.vebus_marstek  # noqa: F401
+from custom_components.vebus_marstek import background_discovery
+from custom_components.vebus_marstek.const import (
+    CONF_BACKOFF,
+    CONF_DEVICE_KIND,
+    CONF_QUIET_GAP,
+    CONF_READ_ATTEMPTS,
+    CONF_REQUEST_SPACING,
+    CONF_REQUEST_TIMEOUT,
+    CONF_WRITE_ATTEMPTS,
+    CONF_WRITE_TIMEOUT,
+    DOMAIN,
+    PLATFORMS,
+)
+from custom_components.vebus_marstek.coordinator import MarstekCoordinator
+from custom_components.vebus_marstek.marstek import Pacing
+from simulators.marstek import MarstekSimulator
+
+SIM_HOST = "127.0.0.2"
+SIM_MAC = "5037cd7f1ec6"
+SECOND_HOST = "127.0.0.3"
+SECOND_MAC = "682499eefdd7"
+
+# Pacing that keeps tests quick: no spacing, short timeouts, few retries.
+FAST_OPTIONS: dict[str, float] = {
+    CONF_REQUEST_SPACING: 0.0,
+    CONF_QUIET_GAP: 0.0,
+    CONF_REQUEST_TIMEOUT: 0.15,
+    CONF_WRITE_TIMEOUT: 0.2,
+    CONF_READ_ATTEMPTS: 1,
+    CONF_WRITE_ATTEMPTS: 2,
+    CONF_BACKOFF: 0.01,
+}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
+    """Let Home Assistant load the integration under test (integration tests only).
+
+    The client, energy and simulator tests in sub-packages run without Home Assistant.
+    """
+    if request.path.parent == Path(__file__).parent:
+        request.getfixturevalue("enable_custom_integrations")
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Home Assistant's snapshot serialiser, files in tests/snapshots."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+
+
+@pytest.fixture
+def entity_registry_enabled_by_default() -> Generator[None]:
+    """Create entities that are disabled by default as enabled."""
+    with patch(
+        "homeassistant.helpers.entity.Entity.entity_registry_enabled_default",
+        return_value=True,
+    ):
+        yield
+
+
+@pytest.fixture
+def fast_probes() -> Generator[None]:
+    """Config-flow probes and scans that give up and finish quickly."""
+    with (
+        patch.object(
+            background_discovery,
+            "PROBE_PACING",
+            Pacing(spacing_s=0, quiet_gap_s=0, timeout_s=0.15, read_attempts=1, backoff_s=0.01),
+        ),
+        patch.object(
+            background_discovery,
+            "SCAN_TIMING",
+            background_discovery.ScanTiming(duration_s=0.2, interval_s=0.1, tail_s=0.2),
+        ),
+        patch.object(
+            background_discovery,
+            "BACKGROUND_SCAN_TIMING",
+            background_discovery.ScanTiming(duration_s=0.0, interval_s=0.0, tail_s=0.2),
+        ),
+    ):
+        yield
+
+
+class FakeClock:
+    """The coordinator's monotonic clock, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def tick(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Generator[FakeClock]:
+    """Energy integration and tier scheduling on a clock the test controls."""
+    fake = FakeClock()
+    with patch("custom_components.vebus_marstek.coordinator.monotonic", fake):
+        yield fake
+
+
+def free_udp_port() -> int:
+    """A UDP port nobody uses right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.fixture
+def port(socket_enabled: None) -> int:
+    """The Open API port of this test's batteries."""
+    return free_udp_port()
+
+
+@pytest.fixture
+def profile() -> str:
+    """The simulated model; override with parametrize."""
+    return "venus-e3"
+
+
+def make_simulator(profile: str, host: str, port: int, ble_mac: str) -> MarstekSimulator:
+    """A battery whose clock stands still, so values do not drift during a test."""
+    sim = MarstekSimulator(
+        profile=profile, host=host, port=port, ble_mac=ble_mac, seed=1, clock=lambda: 0.0
+    )
+    sim.state.soc = 57.0
+    sim.state.house_load_w = 300.0
+    sim.state.grid_input_wh = 123_450.0
+    sim.state.grid_output_wh = 98_760.0
+    sim.state.pv_energy_wh = 45_600.0
+    sim.state.load_energy_wh = 1_200.0
+    if sim.profile.pv_channels:
+        sim.set_ground_truth(pv_w=[200.0, 150.0, 0.0, 50.0])
+    return sim
+
+
+@pytest.fixture
+async def simulator(port: int, profile: str) -> AsyncIterator[MarstekSimulator]:
+    """One simulated battery at 127.0.0.2."""
+    async with make_simulator(profile, SIM_HOST, port, SIM_MAC) as sim:
+        yield sim
+
+
+def make_entry(port: int, *, host: str = SIM_HOST, ble_mac: str = SIM_MAC) -> MockConfigEntry:
+    """A configured battery with fast test pacing."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Venus E 3.0 {ble_mac[-4:]}",
+        unique_id=format_mac(ble_mac),
+        data={CONF_HOST: host, CONF_PORT: port, CONF_DEVICE_KIND: "marstek"},
+        options=dict(FAST_OPTIONS),
+        entry_id="01JTESTMARSTEKENTRY0000000",
+    )
+
+
+@pytest.fixture
+def mock_config_entry(port: int) -> MockConfigEntry:
+    """The entry for the simulated battery."""
+    return make_entry(port)
+
+
+@pytest.fixture
+def platforms() -> list[Platform]:
+    """The platforms to set up; snapshot tests take one at a time."""
+    return list(PLATFORMS)
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: MarstekSimulator,
+    platforms: list[Platform],
+) -> AsyncIterator[MockConfigEntry]:
+    """The integration set up against the simulator."""
+    mock_config_entry.add_to_hass(hass)
+    with patch("custom_components.vebus_marstek.PLATFORMS", platforms):
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+        yield mock_config_entry
+
+
+async def refresh(entry: MockConfigEntry, cycles: int = 1) -> MarstekCoordinator:
+    """Run polling cycles now instead of waiting for the interval."""
+    coordinator: MarstekCoordinator = entry.runtime_data.coordinator
+    for _ in range(cycles):
+        await coordinator.async_refresh()
+    return coordinator
+
+
+async def refresh_all_tiers(hass: HomeAssistant, entry: MockConfigEntry) -> MarstekCoordinator:
+    """Enough cycles for every lower-tier request to have been answered once."""
+    coordinator = await refresh(entry, 3)
+    await hass.async_block_till_done()
+    return coordinator

@@ -1,0 +1,99 @@
+"""Setting up, unloading and retrying an entry against a simulated battery."""
+
+from __future__ import annotations
+
+import socket
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.vebus_marstek.const import DOMAIN
+from simulators.marstek import MarstekSimulator
+
+from .conftest import SIM_MAC, make_entry
+
+
+async def test_setup_and_unload(
+    hass: HomeAssistant, init_integration: MockConfigEntry, device_registry: dr.DeviceRegistry
+) -> None:
+    """The entry loads, registers one device, unloads and frees the port."""
+    entry = init_integration
+    assert entry.state is ConfigEntryState.LOADED
+    device = device_registry.async_get_device(identifiers={(DOMAIN, "50:37:cd:7f:1e:c6")})
+    assert device is not None
+    assert device.manufacturer == "Marstek"
+    assert device.model == "Venus E 3.0"
+    assert device.model_id == "VenusE 3.0"
+    assert device.sw_version == "150"
+    # A Venus E 3.0 reports its access point's BSSID as wifi_mac: not a connection of its own.
+    assert device.connections == {(dr.CONNECTION_BLUETOOTH, "50:37:cd:7f:1e:c6")}
+
+    client = entry.runtime_data.device
+    endpoint = client.endpoint
+    assert endpoint is not None
+    assert endpoint.is_open
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    # The last (only) battery on the port closed the shared socket.
+    assert client.endpoint is None
+    assert not endpoint.is_open
+
+
+async def test_silent_device_retries_setup(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: MarstekSimulator
+) -> None:
+    """A battery that does not answer leaves the entry retrying."""
+    simulator.faults.silent = True
+    mock_config_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_port_in_use_retries_with_repair(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    port: int,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Another program holding the port: retry, and a repair issue that names the port."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as blocker:
+        blocker.bind(("0.0.0.0", port))
+        mock_config_entry.add_to_hass(hass)
+        await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+        assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
+        issue = issue_registry.async_get_issue(DOMAIN, f"port_in_use_{port}")
+        assert issue is not None
+        assert issue.translation_placeholders == {"port": str(port)}
+
+    async with MarstekSimulator(profile="venus-e3", host="127.0.0.2", port=port, ble_mac=SIM_MAC):
+        await hass.config_entries.async_reload(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
+        assert mock_config_entry.state is ConfigEntryState.LOADED
+        assert issue_registry.async_get_issue(DOMAIN, f"port_in_use_{port}") is None
+        assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
+
+
+async def test_other_battery_at_address_retries(
+    hass: HomeAssistant, port: int, simulator: MarstekSimulator
+) -> None:
+    """After a DHCP change another battery may answer: do not take it over."""
+    entry = make_entry(port, ble_mac="aabbccddeeff")
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "Another battery (50:37:cd:7f:1e:c6) answers" in entry.reason
+
+
+async def test_unresolvable_host_retries(hass: HomeAssistant, port: int) -> None:
+    """A host name that does not resolve is a connection problem, not a crash."""
+    entry = make_entry(port, host="battery.invalid")
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
