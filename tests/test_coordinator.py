@@ -129,7 +129,7 @@ async def test_totals_and_settings_survive_reload(
     assert await hass.config_entries.async_unload(init_integration.entry_id)
     stored = hass_storage[f"{DOMAIN}.{init_integration.entry_id}"]["data"]
     assert stored["settings"]["dod"] == 60
-    assert stored["battery"]["discharged_wh"] == pytest.approx(6.0)
+    assert stored["battery"]["positive_wh"] == pytest.approx(6.0)
 
     simulator.faults.silent = False
     simulator.state.grid_input_wh = 0.0  # the first reading after the restart is a glitch

@@ -44,6 +44,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: MarstekConfigEntry) -> b
     host: str = entry.data[CONF_HOST]
     port: int = entry.data[CONF_PORT]
     # Asked "who are you" without a MAC, so another battery at this address says so.
+    # Asked "who are you" without a MAC, so another battery at this address says so.
     device = MarstekDevice(host, port, pacing=pacing_from_options(entry.options))
     port_issue = f"{ISSUE_PORT_IN_USE}_{port}"
     try:

@@ -290,8 +290,9 @@ class MarstekCoordinator(DataUpdateCoordinator[MarstekData]):
         energy: dict[EnergyCounter, float | None] = {
             counter: total.value for counter, total in self._totals.items()
         }
-        energy[EnergyCounter.BATTERY_CHARGED] = round(self._battery_energy.charged_wh, 3)
-        energy[EnergyCounter.BATTERY_DISCHARGED] = round(self._battery_energy.discharged_wh, 3)
+        # Battery power is positive when discharging.
+        energy[EnergyCounter.BATTERY_CHARGED] = round(self._battery_energy.negative_wh, 3)
+        energy[EnergyCounter.BATTERY_DISCHARGED] = round(self._battery_energy.positive_wh, 3)
         return energy
 
     # --- polling ----------------------------------------------------------------------------

@@ -103,23 +103,23 @@ class MonotonicTotal:
 
 
 class EnergyIntegrator:
-    """Battery charged and discharged energy, integrated from power (left Riemann sum).
+    """Energy split by the sign of a power, integrated over time (left Riemann sum).
 
-    The device has no battery energy counters, so the coordinator feeds every power sample.
-    Intervals longer than ``max_gap_s`` (missed polls, device offline, restart) are not
-    integrated: guessing across a gap would invent energy.
+    Used where a device has no energy counters: battery charge/discharge from battery power,
+    grid import/export from AC-input power. Intervals longer than ``max_gap_s`` (missed polls,
+    device offline, restart) are not integrated: guessing across a gap would invent energy.
     """
 
     def __init__(
-        self, *, max_gap_s: float, charged_wh: float = 0.0, discharged_wh: float = 0.0
+        self, *, max_gap_s: float, positive_wh: float = 0.0, negative_wh: float = 0.0
     ) -> None:
         self.max_gap_s = max_gap_s
-        self.charged_wh = charged_wh
-        self.discharged_wh = discharged_wh
+        self.positive_wh = positive_wh
+        self.negative_wh = negative_wh
         self._last: tuple[float, float] | None = None
 
     def add(self, power_w: float | None, now: float) -> None:
-        """Add a sample; ``power_w`` positive = discharging, negative = charging."""
+        """Add a sample (W) taken at ``now`` (monotonic seconds); ``None`` breaks the series."""
         if power_w is None:
             self._last = None
             return
@@ -129,22 +129,22 @@ class EnergyIntegrator:
             if 0 < elapsed <= self.max_gap_s:
                 energy = abs(last_power) * elapsed / 3600
                 if last_power > 0:
-                    self.discharged_wh += energy
+                    self.positive_wh += energy
                 else:
-                    self.charged_wh += energy
+                    self.negative_wh += energy
         self._last = (power_w, now)
 
     def as_dict(self) -> dict[str, float]:
         """What to persist."""
-        return {"charged_wh": self.charged_wh, "discharged_wh": self.discharged_wh}
+        return {"positive_wh": self.positive_wh, "negative_wh": self.negative_wh}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, object], *, max_gap_s: float) -> EnergyIntegrator:
         """Restore from :meth:`as_dict`; anything unreadable starts at zero."""
         return cls(
             max_gap_s=max_gap_s,
-            charged_wh=_as_number(data.get("charged_wh")) or 0.0,
-            discharged_wh=_as_number(data.get("discharged_wh")) or 0.0,
+            positive_wh=_as_number(data.get("positive_wh")) or 0.0,
+            negative_wh=_as_number(data.get("negative_wh")) or 0.0,
         )
 
 

@@ -96,12 +96,12 @@ def test_integrator_splits_power_by_sign() -> None:
     energy.add(600, now=1800)  # then discharging 600 W for 1 h
     energy.add(0, now=5400)
     # Both intervals are longer than max_gap_s: polls were missed, nothing is guessed.
-    assert (energy.charged_wh, energy.discharged_wh) == (0, 0)
+    assert (energy.negative_wh, energy.positive_wh) == (0, 0)
     long_gaps = EnergyIntegrator(max_gap_s=3600)
     for at, power in ((0, -1200), (1800, 600), (5400, 0)):
         long_gaps.add(power, now=at)
-    assert long_gaps.charged_wh == pytest.approx(600)
-    assert long_gaps.discharged_wh == pytest.approx(600)
+    assert long_gaps.negative_wh == pytest.approx(600)
+    assert long_gaps.positive_wh == pytest.approx(600)
 
 
 def test_integrator_does_not_bridge_missing_samples() -> None:
@@ -110,14 +110,14 @@ def test_integrator_does_not_bridge_missing_samples() -> None:
     energy.add(None, now=30)  # the device did not answer
     energy.add(1000, now=60)
     energy.add(1000, now=96)
-    assert energy.discharged_wh == pytest.approx(10)  # only 60..96 s
+    assert energy.positive_wh == pytest.approx(10)  # only 60..96 s
     energy.add(1000, now=96)  # no time passed
-    assert energy.discharged_wh == pytest.approx(10)
+    assert energy.positive_wh == pytest.approx(10)
 
 
 def test_integrator_restore() -> None:
-    energy = EnergyIntegrator(max_gap_s=60, charged_wh=12.5, discharged_wh=3)
+    energy = EnergyIntegrator(max_gap_s=60, negative_wh=12.5, positive_wh=3)
     restored = EnergyIntegrator.from_dict(energy.as_dict(), max_gap_s=60)
-    assert (restored.charged_wh, restored.discharged_wh) == (12.5, 3)
-    broken = EnergyIntegrator.from_dict({"charged_wh": -4, "discharged_wh": "x"}, max_gap_s=60)
-    assert (broken.charged_wh, broken.discharged_wh) == (0, 0)
+    assert (restored.negative_wh, restored.positive_wh) == (12.5, 3)
+    broken = EnergyIntegrator.from_dict({"negative_wh": -4, "positive_wh": "x"}, max_gap_s=60)
+    assert (broken.negative_wh, broken.positive_wh) == (0, 0)

@@ -1,0 +1,110 @@
+"""Command line tool for an MK2/MK3 interface, for checking wiring before installing.
+
+    python -m custom_components.vebus_marstek.vebus ports
+    python -m custom_components.vebus_marstek.vebus status --device /dev/serial/by-id/usb-Victron...
+    python -m custom_components.vebus_marstek.vebus monitor --device socket://192.168.1.20:3333
+    python -m custom_components.vebus_marstek.vebus set-mode charger_only --device ...
+    python -m custom_components.vebus_marstek.vebus set-current-limit 16 --device ...
+
+Prints JSON on stdout. Errors print one line on stderr and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Sequence
+from dataclasses import asdict
+import json
+import sys
+import time
+
+from .client import VebusClient
+from .errors import VebusError
+from .messages import SwitchMode
+from .ports import list_ports
+from .report import status_report
+
+EXIT_ERROR = 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """ports, status, monitor, set-mode and set-current-limit."""
+    parser = argparse.ArgumentParser(
+        prog="python -m custom_components.vebus_marstek.vebus",
+        description="Talk to a Victron MultiPlus/Quattro through an MK2/MK3 interface.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("ports", help="list serial ports with their stable by-id paths")
+    for name, text in (
+        ("status", "read everything once"),
+        ("monitor", "read everything repeatedly"),
+        ("set-mode", "switch on, off, charger only or inverter only"),
+        ("set-current-limit", "set the runtime AC input current limit"),
+    ):
+        command = commands.add_parser(name, help=text)
+        command.add_argument(
+            "--device", required=True, help="serial device path or URL (socket://host:port)"
+        )
+        command.add_argument("--address", type=int, default=0, help="VE.Bus address")
+        if name == "monitor":
+            command.add_argument("--count", type=int, default=0, help="refreshes (0 = forever)")
+            command.add_argument("--interval", type=float, default=5.0, help="seconds between")
+        if name == "set-mode":
+            command.add_argument("mode", choices=[mode.value for mode in SwitchMode])
+            command.add_argument("--current-limit", type=float, help="A, also set the limit")
+        if name == "set-current-limit":
+            command.add_argument("amps", type=float)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the tool; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return asyncio.run(_run(args))
+    except (VebusError, ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return EXIT_ERROR
+
+
+async def _run(args: argparse.Namespace) -> int:
+    if args.command == "ports":
+        ports = await asyncio.get_running_loop().run_in_executor(None, list_ports)
+        _print([{**asdict(port), "path": port.path, "mk3": port.looks_like_mk3} for port in ports])
+        return 0
+    client = VebusClient(args.device, address=args.address)
+    try:
+        unit = await client.connect()
+        if args.command == "status":
+            _print(status_report(unit, await client.read_status()))
+        elif args.command == "monitor":
+            await _monitor(client, args.count, args.interval)
+        elif args.command == "set-mode":
+            await client.set_switch_mode(SwitchMode(args.mode), args.current_limit)
+            _print({"switch_mode": args.mode, "result": "ok"})
+        else:
+            await client.set_input_current_limit(args.amps)
+            _print({"input_current_limit": args.amps, "result": "ok"})
+    finally:
+        await client.close()
+    return 0
+
+
+async def _monitor(client: VebusClient, count: int, interval: float) -> None:
+    done = 0
+    while count <= 0 or done < count:
+        started = time.monotonic()
+        unit = await client.ensure_session()
+        report = status_report(unit, await client.read_status())
+        report["refresh_seconds"] = round(time.monotonic() - started, 3)
+        _print(report, indent=None)
+        done += 1
+        if count <= 0 or done < count:
+            await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+def _print(value: object, indent: int | None = 2) -> None:
+    print(json.dumps(value, indent=indent), flush=True)
