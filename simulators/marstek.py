@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Callable, Sequence
-import contextlib
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,12 +34,13 @@ import logging
 import math
 import random
 import re
-import signal
 import socket
 import sys
 import time
 from types import TracebackType
 from typing import Final, Literal, Self
+
+from .standalone import run_until_stopped
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -1576,12 +1576,7 @@ def _simulators_from_args(args: argparse.Namespace) -> list[MarstekSimulator]:
     return sims
 
 
-async def _serve(sims: list[MarstekSimulator]) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+async def _serve(sims: list[MarstekSimulator], stop: asyncio.Event) -> None:
     try:
         for sim in sims:
             await sim.start()
@@ -1600,24 +1595,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.list_profiles:
         print(_profile_table())
         return 0
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(message)s",
-    )
     sims = _simulators_from_args(args)
     if any(sim.host == "127.0.0.1" for sim in sims):
         _LOGGER.warning(
             "a client on this host bound to the same port will not get replies from "
             "127.0.0.1; prefer 127.0.0.2 and up"
         )
-    try:
-        asyncio.run(_serve(sims))
-    except KeyboardInterrupt:
-        pass  # Ctrl-C where no signal handler could be installed
-    except OSError as err:
-        print(f"cannot start simulator: {err}", file=sys.stderr)
-        return 1
-    return 0
+    return run_until_stopped(lambda stop: _serve(sims, stop), verbose=args.verbose)
 
 
 if __name__ == "__main__":

@@ -36,12 +36,13 @@ import logging
 import math
 import os
 import random
-import signal
 import sys
 import time
 import tty
 from types import MappingProxyType, TracebackType
 from typing import Final, Literal, NamedTuple, Self
+
+from .standalone import run_until_stopped
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -2640,12 +2641,7 @@ def _simulator_from_args(args: argparse.Namespace) -> VebusSimulator:
     return sim
 
 
-async def _serve(args: argparse.Namespace) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+async def _serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     sim = _simulator_from_args(args)
     try:
         if args.tcp is not None:
@@ -2665,18 +2661,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     if args.tcp is None and not args.pty:
         args.tcp = ("127.0.0.1", 5000)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(message)s",
-    )
-    try:
-        asyncio.run(_serve(args))
-    except KeyboardInterrupt:
-        pass  # Ctrl-C where no signal handler could be installed
-    except OSError as err:
-        print(f"cannot start simulator: {err}", file=sys.stderr)
-        return 1
-    return 0
+    return run_until_stopped(lambda stop: _serve(args, stop), verbose=args.verbose)
 
 
 if __name__ == "__main__":
