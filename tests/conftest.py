@@ -1,4 +1,4 @@
-"""Shared fixtures: a simulated battery on loopback and an entry that talks to it quickly."""
+"""Shared fixtures: a simulated battery or VE.Bus unit on loopback, and entries for them."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 import socket
 from unittest.mock import patch
 
-from homeassistant.const import CONF_HOST, CONF_PORT, Platform
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_PORT, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import format_mac
 import pytest
@@ -33,7 +34,9 @@ from custom_components.vebus_marstek.const import (
 )
 from custom_components.vebus_marstek.coordinator import MarstekCoordinator
 from custom_components.vebus_marstek.marstek import Pacing
+from custom_components.vebus_marstek.vebus_coordinator import VebusCoordinator
 from simulators.marstek import MarstekSimulator
+from simulators.vebus import VebusSimulator
 
 SIM_HOST = "127.0.0.2"
 SIM_MAC = "5037cd7f1ec6"
@@ -118,7 +121,10 @@ class FakeClock:
 def clock() -> Generator[FakeClock]:
     """Energy integration and tier scheduling on a clock the test controls."""
     fake = FakeClock()
-    with patch("custom_components.vebus_marstek.coordinator.monotonic", fake):
+    with (
+        patch("custom_components.vebus_marstek.coordinator.monotonic", fake),
+        patch("custom_components.vebus_marstek.vebus_coordinator.monotonic", fake),
+    ):
         yield fake
 
 
@@ -216,4 +222,92 @@ async def refresh_all_tiers(hass: HomeAssistant, entry: MockConfigEntry) -> Mars
     """Enough cycles for every lower-tier request to have been answered once."""
     coordinator = await refresh(entry, 3)
     await hass.async_block_till_done()
+    return coordinator
+
+
+# --- VE.Bus ---------------------------------------------------------------------------------
+
+VEBUS_SERIAL = "HQ2132ABCDE"
+VEBUS_ENTRY_ID = "01JTESTVEBUSENTRY000000000"
+# Short timeouts: a silent simulator should not slow the tests down.
+VEBUS_FAST_OPTIONS: dict[str, float] = {CONF_REQUEST_TIMEOUT: 0.2, CONF_READ_ATTEMPTS: 2}
+
+
+@pytest.fixture
+def vebus_model() -> str:
+    """The simulated unit; override with parametrize."""
+    return "multiplus-ii-48-3000"
+
+
+@pytest.fixture
+def vebus_options() -> dict[str, object]:
+    """Extra simulator arguments (phases, ess, battery_monitor); override with parametrize."""
+    return {}
+
+
+def make_vebus_simulator(model: str, **options: object) -> VebusSimulator:
+    """A unit whose clock stands still, so values do not drift during a test."""
+    return VebusSimulator(
+        model=model,
+        pace=False,
+        latency_s=0.0,
+        f5_latency_s=0.01,
+        av_latency_s=0.0,
+        clock=lambda: 1000.0,
+        **options,
+    )
+
+
+@pytest.fixture
+async def vebus_simulator(
+    socket_enabled: None, vebus_model: str, vebus_options: dict[str, object]
+) -> AsyncIterator[VebusSimulator]:
+    """One simulated MK3 with a unit behind it, reachable like ser2net."""
+    sim = make_vebus_simulator(vebus_model, **vebus_options)
+    await sim.start_tcp()
+    yield sim
+    await sim.stop()
+
+
+def make_vebus_entry(
+    url: str, *, unique_id: str = VEBUS_SERIAL, options: dict[str, object] | None = None
+) -> MockConfigEntry:
+    """A configured VE.Bus unit with fast test timeouts."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"Victron {unique_id}",
+        unique_id=unique_id,
+        data={CONF_DEVICE: url, CONF_DEVICE_KIND: "vebus"},
+        options={**VEBUS_FAST_OPTIONS, **(options or {})},
+        entry_id=VEBUS_ENTRY_ID,
+    )
+
+
+@pytest.fixture
+def vebus_entry(vebus_simulator: VebusSimulator) -> MockConfigEntry:
+    """The entry for the simulated unit."""
+    assert vebus_simulator.url is not None
+    return make_vebus_entry(vebus_simulator.url)
+
+
+@pytest.fixture
+async def init_vebus(
+    hass: HomeAssistant, vebus_entry: MockConfigEntry, platforms: list[Platform]
+) -> AsyncIterator[MockConfigEntry]:
+    """The integration set up against the simulated unit; unloaded again afterwards."""
+    vebus_entry.add_to_hass(hass)
+    with patch("custom_components.vebus_marstek.PLATFORMS", platforms):
+        await hass.config_entries.async_setup(vebus_entry.entry_id)
+        await hass.async_block_till_done()
+        yield vebus_entry
+        if vebus_entry.state is ConfigEntryState.LOADED:
+            # Releases a held ESS setpoint and stops its keep-alive before the loop ends.
+            await hass.config_entries.async_unload(vebus_entry.entry_id)
+
+
+async def vebus_refresh(entry: MockConfigEntry, cycles: int = 1) -> VebusCoordinator:
+    """Run VE.Bus polling cycles now instead of waiting for the interval."""
+    coordinator: VebusCoordinator = entry.runtime_data.coordinator
+    for _ in range(cycles):
+        await coordinator.async_refresh()
     return coordinator

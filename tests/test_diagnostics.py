@@ -38,4 +38,9 @@ async def test_system_health(hass: HomeAssistant, init_integration: MockConfigEn
     assert await async_setup_component(hass, "system_health", {})
     await hass.async_block_till_done()
     info = await hass.data["system_health"]["vebus_marstek"].info_callback(hass)
-    assert info == {"configured_batteries": 1, "answering_batteries": 1}
+    assert info == {
+        "configured_batteries": 1,
+        "answering_batteries": 1,
+        "configured_vebus_units": 0,
+        "answering_vebus_units": 0,
+    }

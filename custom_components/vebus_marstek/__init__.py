@@ -1,33 +1,26 @@
-"""VE.Bus & Marstek Venus (local): Marstek batteries over their LAN Open API."""
+"""VE.Bus & Marstek Venus (local): Victron units over an MK3, Marstek batteries on the LAN."""
 
 from __future__ import annotations
 
-from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
-from homeassistant.helpers.device_registry import format_mac
-from homeassistant.helpers.storage import Store
 from homeassistant.helpers.typing import ConfigType
 
 from .background_discovery import async_start_background_discovery
 from .const import (
     DOMAIN,
     ISSUE_API_SILENT,
-    ISSUE_PORT_IN_USE,
+    ISSUE_PORT_MISSING,
     ISSUE_RESET_PRONE,
     PLATFORMS,
-    STORAGE_VERSION,
+    DeviceKind,
+    entry_kind,
 )
-from .coordinator import (
-    MarstekConfigEntry,
-    MarstekCoordinator,
-    MarstekRuntimeData,
-    pacing_from_options,
-    storage_key,
-)
-from .marstek import MarstekDevice, MarstekError, MarstekPortInUseError
+from .device_coordinator import entry_store
+from .marstek_setup import async_start_marstek
+from .runtime import VebusMarstekConfigEntry
 from .services import async_setup_services
+from .vebus_setup import async_start_vebus
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -39,105 +32,30 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     return True
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: MarstekConfigEntry) -> bool:
-    """Connect to the battery, check it is the one configured, and start polling."""
-    host: str = entry.data[CONF_HOST]
-    port: int = entry.data[CONF_PORT]
-    # Asked "who are you" without a MAC, so another battery at this address says so.
-    # Asked "who are you" without a MAC, so another battery at this address says so.
-    device = MarstekDevice(host, port, pacing=pacing_from_options(entry.options))
-    port_issue = f"{ISSUE_PORT_IN_USE}_{port}"
-    try:
-        await device.connect()
-    except MarstekPortInUseError as err:
-        ir.async_create_issue(
-            hass,
-            DOMAIN,
-            port_issue,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_PORT_IN_USE,
-            translation_placeholders={"port": str(port)},
-        )
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="port_in_use",
-            translation_placeholders={"port": str(port)},
-        ) from err
-    except (MarstekError, OSError) as err:  # e.g. a host name that does not resolve
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"host": host},
-        ) from err
-    # Registered before anything else can fail, so a failed setup still frees the port.
-    entry.async_on_unload(device.close)
-    ir.async_delete_issue(hass, DOMAIN, port_issue)
-
-    try:
-        identity = await device.get_device()
-    except MarstekError as err:
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="cannot_connect",
-            translation_placeholders={"host": host},
-        ) from err
-    found = format_mac(identity.ble_mac) if identity.ble_mac else "?"
-    if found != entry.unique_id:
-        # After a DHCP change another battery may answer at the old address.
-        raise ConfigEntryNotReady(
-            translation_domain=DOMAIN,
-            translation_key="wrong_device",
-            translation_placeholders={
-                "host": host,
-                "expected": str(entry.unique_id),
-                "found": found,
-            },
-        )
-
-    coordinator = MarstekCoordinator(hass, entry, device, identity)
-    await coordinator.async_config_entry_first_refresh()
-    entry.runtime_data = MarstekRuntimeData(device=device, coordinator=coordinator)
-    _async_update_firmware_issue(hass, entry, coordinator)
+async def async_setup_entry(hass: HomeAssistant, entry: VebusMarstekConfigEntry) -> bool:
+    """Start the entry's device kind, then its entities."""
+    if entry_kind(entry) is DeviceKind.VEBUS:
+        vebus = await async_start_vebus(hass, entry)
+        entry.runtime_data = vebus
+        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+        # Only now do the entities say which values they need: read those at once.
+        await vebus.coordinator.async_refresh()
+        return True
+    entry.runtime_data = await async_start_marstek(hass, entry)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
-def _async_update_firmware_issue(
-    hass: HomeAssistant, entry: MarstekConfigEntry, coordinator: MarstekCoordinator
-) -> None:
-    issue_id = f"{ISSUE_RESET_PRONE}_{entry.entry_id}"
-    profile = coordinator.profile
-    if not profile.reset_prone:
-        ir.async_delete_issue(hass, DOMAIN, issue_id)
-        return
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
-        issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_RESET_PRONE,
-        translation_placeholders={
-            "name": entry.title,
-            "model": profile.model,
-            "firmware": str(coordinator.identity.firmware),
-        },
-    )
-
-
-async def async_unload_entry(hass: HomeAssistant, entry: MarstekConfigEntry) -> bool:
-    """Stop polling; the socket is released by the unload callback registered at setup."""
+async def async_unload_entry(hass: HomeAssistant, entry: VebusMarstekConfigEntry) -> bool:
+    """Stop polling and keep the totals; ports are released by the unload callbacks."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
         await entry.runtime_data.coordinator.async_save()
     return unloaded
 
 
-async def async_remove_entry(hass: HomeAssistant, entry: MarstekConfigEntry) -> None:
+async def async_remove_entry(hass: HomeAssistant, entry: VebusMarstekConfigEntry) -> None:
     """Forget the stored totals and the entry's repair issues."""
-    await Store[dict[str, object]](
-        hass, STORAGE_VERSION, storage_key(entry.entry_id)
-    ).async_remove()
-    for issue in (ISSUE_API_SILENT, ISSUE_RESET_PRONE):
+    await entry_store(hass, entry.entry_id).async_remove()
+    for issue in (ISSUE_API_SILENT, ISSUE_RESET_PRONE, ISSUE_PORT_MISSING):
         ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")

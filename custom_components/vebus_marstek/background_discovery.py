@@ -13,7 +13,14 @@ from homeassistant.helpers import discovery_flow
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 
-from .const import DISCOVERY_FIRST_SCAN, DISCOVERY_INTERVAL, DOMAIN, LOGGER
+from .const import (
+    DISCOVERY_FIRST_SCAN,
+    DISCOVERY_INTERVAL,
+    DOMAIN,
+    LOGGER,
+    DeviceKind,
+    entry_kind,
+)
 from .marstek import (
     DEFAULT_PORT,
     DiscoveredDevice,
@@ -117,7 +124,11 @@ async def async_scan(
 def scan_ports(hass: HomeAssistant) -> list[int]:
     """The default API port plus every port a configured battery uses."""
     ports = {DEFAULT_PORT}
-    ports.update(entry.data[CONF_PORT] for entry in hass.config_entries.async_entries(DOMAIN))
+    ports.update(
+        entry.data[CONF_PORT]
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry_kind(entry) is DeviceKind.MARSTEK
+    )
     return sorted(ports)
 
 

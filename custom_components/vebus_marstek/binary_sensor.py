@@ -1,4 +1,4 @@
-"""Binary sensors: whether the CT meter and a Bluetooth client are connected."""
+"""Binary sensors: Marstek connection states, VE.Bus alarms."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import MarstekConfigEntry, MarstekData
+from .coordinator import MarstekData
 from .entity import MarstekEntity
 from .marstek import FirmwareProfile
+from .runtime import VebusMarstekConfigEntry
+from .vebus_binary_sensors import vebus_binary_sensors
+from .vebus_coordinator import VebusRuntimeData
 
 PARALLEL_UPDATES = 0
 
@@ -50,11 +53,15 @@ MARSTEK_BINARY_SENSORS: tuple[MarstekBinarySensorDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: MarstekConfigEntry,
+    entry: VebusMarstekConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """One binary sensor per description the battery supports."""
-    coordinator = entry.runtime_data.coordinator
+    """One binary sensor per description the device supports."""
+    runtime = entry.runtime_data
+    if isinstance(runtime, VebusRuntimeData):
+        async_add_entities(vebus_binary_sensors(runtime.coordinator))
+        return
+    coordinator = runtime.coordinator
     async_add_entities(
         MarstekBinarySensor(coordinator, description)
         for description in MARSTEK_BINARY_SENSORS

@@ -1,4 +1,4 @@
-"""Config, discovery, reconfigure and options flows."""
+"""Config, discovery, reconfigure and options flows for both device kinds."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_PORT
 from homeassistant.core import callback
 from homeassistant.helpers import selector
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
+from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from homeassistant.helpers.typing import DiscoveryInfoType
 import voluptuous as vol
 
@@ -22,18 +23,37 @@ from .const import (
     CONF_DEVICE_KIND,
     CONF_FAST_INTERVAL,
     CONF_MEDIUM_INTERVAL,
+    CONF_PERSIST_SETTINGS,
+    CONF_POLL_INTERVAL,
     CONF_REQUEST_SPACING,
     CONF_SLOW_INTERVAL,
+    CONF_STANDBY,
     DEFAULT_FAST_INTERVAL,
     DEFAULT_MEDIUM_INTERVAL,
+    DEFAULT_POLL_INTERVAL,
     DEFAULT_REQUEST_SPACING,
     DEFAULT_SLOW_INTERVAL,
     DOMAIN,
     LOGGER,
+    MAX_POLL_INTERVAL,
+    MIN_POLL_INTERVAL,
     MIN_REQUEST_SPACING,
     DeviceKind,
+    entry_kind,
 )
 from .marstek import DEFAULT_PORT, MarstekError, MarstekPortInUseError
+from .vebus import (
+    SerialPort,
+    UnitInfo,
+    VebusClient,
+    VebusConnectionError,
+    VebusTimeoutError,
+    list_ports,
+)
+from .vebus.ports import by_id_path
+
+# The port list's last entry: a path or URL typed by hand (ser2net, RFC 2217, ESPHome).
+MANUAL_ENTRY = "manual"
 
 _PORT_SELECTOR = vol.All(
     selector.NumberSelector(
@@ -83,6 +103,19 @@ OPTIONS_SCHEMA = vol.Schema(
 )
 
 
+VEBUS_OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_POLL_INTERVAL, default=DEFAULT_POLL_INTERVAL): _seconds(
+            MIN_POLL_INTERVAL, MAX_POLL_INTERVAL
+        ),
+        vol.Required(CONF_STANDBY, default=False): selector.BooleanSelector(),
+        vol.Required(CONF_PERSIST_SETTINGS, default=False): selector.BooleanSelector(),
+    }
+)
+
+VEBUS_DEVICE_SCHEMA = vol.Schema({vol.Required(CONF_DEVICE): selector.TextSelector()})
+
+
 def _port_of(user_input: Mapping[str, object]) -> int:
     port = user_input[CONF_PORT]
     assert isinstance(port, int)  # coerced by the schema
@@ -99,18 +132,26 @@ class VebusMarstekConfigFlow(ConfigFlow, domain=DOMAIN):
         """Nothing found yet."""
         self._scanned: dict[str, FoundBattery] = {}
         self._candidate: FoundBattery | None = None
+        self._ports: list[SerialPort] = []
+        self._discovered_unit: tuple[str, UnitInfo] | None = None
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> MarstekOptionsFlow:
-        """Polling and pacing options."""
+    def async_get_options_flow(
+        config_entry: ConfigEntry,
+    ) -> MarstekOptionsFlow | VebusOptionsFlow:
+        """Polling options of the entry's kind of device."""
+        if entry_kind(config_entry) is DeviceKind.VEBUS:
+            return VebusOptionsFlow()
         return MarstekOptionsFlow()
 
     async def async_step_user(
         self, user_input: dict[str, object] | None = None
     ) -> ConfigFlowResult:
         """Choose the kind of device."""
-        return self.async_show_menu(step_id="user", menu_options=[DeviceKind.MARSTEK.value])
+        return self.async_show_menu(
+            step_id="user", menu_options=[DeviceKind.MARSTEK.value, DeviceKind.VEBUS.value]
+        )
 
     async def async_step_marstek(
         self, user_input: dict[str, object] | None = None
@@ -239,6 +280,8 @@ class VebusMarstekConfigFlow(ConfigFlow, domain=DOMAIN):
     ) -> ConfigFlowResult:
         """Change the address or API port of a configured battery."""
         entry = self._get_reconfigure_entry()
+        if entry_kind(entry) is DeviceKind.VEBUS:
+            return await self.async_step_reconfigure_vebus()
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
@@ -285,20 +328,207 @@ class VebusMarstekConfigFlow(ConfigFlow, domain=DOMAIN):
             },
         )
 
+    # --- VE.Bus ---------------------------------------------------------------------------
 
-class MarstekOptionsFlow(OptionsFlowWithReload):
-    """How often to poll and how gently to ask; the entry reloads when saved."""
+    async def async_step_vebus(
+        self, user_input: dict[str, object] | None = None
+    ) -> ConfigFlowResult:
+        """Pick the MK3's serial port, or choose to type a path or URL."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device = str(user_input[CONF_DEVICE])
+            if device == MANUAL_ENTRY:
+                return await self.async_step_vebus_manual()
+            if result := await self._async_add_vebus(device, errors):
+                return result
+        else:
+            self._ports = await self.hass.async_add_executor_job(list_ports)
+            if not self._ports:
+                return await self.async_step_vebus_manual()
+        options = [
+            selector.SelectOptionDict(value=port.path, label=port.label) for port in self._ports
+        ]
+        options.append(selector.SelectOptionDict(value=MANUAL_ENTRY, label=MANUAL_ENTRY))
+        return self.async_show_form(
+            step_id="vebus",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(CONF_DEVICE): selector.SelectSelector(
+                        selector.SelectSelectorConfig(
+                            options=options, translation_key="serial_port"
+                        )
+                    )
+                }
+            ),
+            errors=errors,
+        )
+
+    async def async_step_vebus_manual(
+        self, user_input: dict[str, object] | None = None
+    ) -> ConfigFlowResult:
+        """A device path, or a URL for a port on another machine."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device = await self._async_stable_path(str(user_input[CONF_DEVICE]))
+            if result := await self._async_add_vebus(device, errors):
+                return result
+        return self.async_show_form(
+            step_id="vebus_manual",
+            data_schema=self.add_suggested_values_to_schema(VEBUS_DEVICE_SCHEMA, user_input),
+            errors=errors,
+        )
+
+    async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
+        """An MK3 was plugged in: ask the unit behind it who it is."""
+        device = await self._async_stable_path(discovery_info.device)
+        # Never open a port a loaded entry is using.
+        self._async_abort_entries_match({CONF_DEVICE: device})
+        errors: dict[str, str] = {}
+        unit = await self._async_probe_vebus(device, errors)
+        if unit is None:
+            return self.async_abort(reason=errors["base"])
+        await self.async_set_unique_id(unit.serial_number or discovery_info.serial_number or device)
+        # A known unit on a new port: follow it (the entry reloads).
+        self._abort_if_unique_id_configured(updates={CONF_DEVICE: device})
+        self._discovered_unit = (device, unit)
+        self.context["title_placeholders"] = {"name": _vebus_title(unit)}
+        return await self.async_step_usb_confirm()
+
+    async def async_step_usb_confirm(
+        self, user_input: dict[str, object] | None = None
+    ) -> ConfigFlowResult:
+        """Discovery never adds a unit without the user's consent."""
+        assert self._discovered_unit is not None
+        device, unit = self._discovered_unit
+        if user_input is not None:
+            return self._async_create_vebus(device, unit)
+        self._set_confirm_only()
+        return self.async_show_form(
+            step_id="usb_confirm",
+            description_placeholders={"name": _vebus_title(unit), "device": device},
+        )
+
+    async def async_step_reconfigure_vebus(
+        self, user_input: dict[str, object] | None = None
+    ) -> ConfigFlowResult:
+        """Move a configured unit to another port or URL."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            device = await self._async_stable_path(str(user_input[CONF_DEVICE]))
+            if unit := await self._async_probe_vebus(device, errors):
+                await self.async_set_unique_id(await self._async_vebus_unique_id(unit, device))
+                self._abort_if_unique_id_mismatch(reason="wrong_unit")
+                return self.async_update_reload_and_abort(entry, data_updates={CONF_DEVICE: device})
+        return self.async_show_form(
+            step_id="reconfigure_vebus",
+            data_schema=self.add_suggested_values_to_schema(
+                VEBUS_DEVICE_SCHEMA, user_input or dict(entry.data)
+            ),
+            errors=errors,
+        )
+
+    async def _async_add_vebus(
+        self, device: str, errors: dict[str, str]
+    ) -> ConfigFlowResult | None:
+        """Probe the port; create the entry, or fill ``errors`` and return None."""
+        # Never open a port a loaded entry is using (a ser2net server would even hand the
+        # connection over to the probe).
+        self._async_abort_entries_match({CONF_DEVICE: device})
+        unit = await self._async_probe_vebus(device, errors)
+        if unit is None:
+            return None
+        await self.async_set_unique_id(await self._async_vebus_unique_id(unit, device))
+        self._abort_if_unique_id_configured(updates={CONF_DEVICE: device})
+        return self._async_create_vebus(device, unit)
+
+    async def _async_probe_vebus(self, device: str, errors: dict[str, str]) -> UnitInfo | None:
+        """Open the port and start a session; always close it again (the entry reopens it)."""
+        client = VebusClient(device)
+        try:
+            return await client.connect()
+        except VebusConnectionError:
+            errors["base"] = "cannot_connect"
+        except VebusTimeoutError:
+            errors["base"] = "unit_silent"
+        except Exception:
+            LOGGER.exception("Unexpected error while probing %s", device)
+            errors["base"] = "unknown"
+        finally:
+            await client.close()
+        return None
+
+    async def _async_stable_path(self, device: str) -> str:
+        """The /dev/serial/by-id link of a local port (ttyUSB numbers change); URLs as given."""
+        device = device.strip()
+        if not device.startswith("/dev/"):
+            return device
+        return await self.hass.async_add_executor_job(by_id_path, device) or device
+
+    async def _async_vebus_unique_id(self, unit: UnitInfo, device: str) -> str:
+        """The unit's serial number; else the interface's USB serial number; else the path."""
+        if unit.serial_number:
+            return unit.serial_number
+        ports = await self.hass.async_add_executor_job(list_ports)
+        for port in ports:
+            if device in (port.path, port.device) and port.serial_number:
+                return port.serial_number
+        return device
+
+    def _async_create_vebus(self, device: str, unit: UnitInfo) -> ConfigFlowResult:
+        return self.async_create_entry(
+            title=_vebus_title(unit),
+            data={CONF_DEVICE: device, CONF_DEVICE_KIND: DeviceKind.VEBUS.value},
+        )
+
+
+def _vebus_title(unit: UnitInfo) -> str:
+    return f"Victron {unit.serial_number}" if unit.serial_number else "Victron VE.Bus"
+
+
+class _OneFormOptionsFlow(OptionsFlowWithReload):
+    """Options from one form; the entry reloads when they are saved."""
+
+    schema: vol.Schema
+    step_id: str
+
+    async def _async_form(self, user_input: dict[str, object] | None) -> ConfigFlowResult:
+        if user_input is not None:
+            # Keep options without a form field (tuning set elsewhere, the standby switch).
+            return self.async_create_entry(data={**self.config_entry.options, **user_input})
+        return self.async_show_form(
+            step_id=self.step_id,
+            data_schema=self.add_suggested_values_to_schema(self.schema, self.config_entry.options),
+        )
+
+
+class MarstekOptionsFlow(_OneFormOptionsFlow):
+    """How often to poll and how gently to ask."""
+
+    schema = OPTIONS_SCHEMA
+    step_id = "init"
 
     async def async_step_init(
         self, user_input: dict[str, object] | None = None
     ) -> ConfigFlowResult:
         """The polling tiers and the request spacing."""
-        if user_input is not None:
-            # Keep options without a form field (tuning set elsewhere).
-            return self.async_create_entry(data={**self.config_entry.options, **user_input})
-        return self.async_show_form(
-            step_id="init",
-            data_schema=self.add_suggested_values_to_schema(
-                OPTIONS_SCHEMA, self.config_entry.options
-            ),
-        )
+        return await self._async_form(user_input)
+
+
+class VebusOptionsFlow(_OneFormOptionsFlow):
+    """Polling interval, the MK3 standby line, and whether setting writes are stored."""
+
+    schema = VEBUS_OPTIONS_SCHEMA
+    step_id = "vebus"
+
+    async def async_step_init(
+        self, user_input: dict[str, object] | None = None
+    ) -> ConfigFlowResult:
+        """Show the VE.Bus form (its own step, so its texts differ from the Marstek one)."""
+        return await self._async_form(None)
+
+    async def async_step_vebus(
+        self, user_input: dict[str, object] | None = None
+    ) -> ConfigFlowResult:
+        """Save the options."""
+        return await self._async_form(user_input)

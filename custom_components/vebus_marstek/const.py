@@ -7,6 +7,7 @@ from enum import StrEnum
 import logging
 from typing import Final
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 
 DOMAIN: Final = "vebus_marstek"
@@ -17,9 +18,17 @@ class DeviceKind(StrEnum):
     """What a config entry talks to; each kind brings its own client and descriptions."""
 
     MARSTEK = "marstek"
+    VEBUS = "vebus"
 
 
 CONF_DEVICE_KIND: Final = "device_kind"
+
+
+def entry_kind(entry: ConfigEntry) -> DeviceKind:
+    """The kind of device an entry talks to (entries from before VE.Bus are Marstek)."""
+    return DeviceKind(entry.data.get(CONF_DEVICE_KIND, DeviceKind.MARSTEK))
+
+
 CONF_BLE_MAC: Final = "ble_mac"
 
 # Options shown in the options flow.
@@ -56,7 +65,24 @@ SAVE_DELAY_S: Final = 60.0
 DISCOVERY_FIRST_SCAN: Final = timedelta(minutes=1)
 DISCOVERY_INTERVAL: Final = timedelta(minutes=10)
 
+# VE.Bus options.
+CONF_POLL_INTERVAL: Final = "poll_interval"
+CONF_STANDBY: Final = "standby"
+CONF_PERSIST_SETTINGS: Final = "persist_settings"
+DEFAULT_POLL_INTERVAL: Final = 5
+MIN_POLL_INTERVAL: Final = 2
+MAX_POLL_INTERVAL: Final = 300
+# A VE.Bus poll that times out keeps the last values once: 2400 baud links drop a frame now
+# and then, and a unit falling asleep first looks like a timeout.
+VEBUS_TIMEOUTS_BEFORE_UNAVAILABLE: Final = 2
+# The "port missing" repair waits this long: USB re-enumeration after a reboot takes seconds.
+PORT_MISSING_AFTER: Final = timedelta(minutes=5)
+
+VICTRON: Final = "Victron Energy"
+VEBUS_MODEL: Final = "MultiPlus/Quattro (VE.Bus)"
+
 ISSUE_PORT_IN_USE: Final = "port_in_use"
+ISSUE_PORT_MISSING: Final = "port_missing"
 ISSUE_RESET_PRONE: Final = "reset_prone_firmware"
 ISSUE_API_SILENT: Final = "api_silent"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
@@ -16,8 +16,7 @@ from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.storage import Store
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.helpers.update_coordinator import UpdateFailed
 
 from .const import (
     API_SILENT_AFTER,
@@ -40,8 +39,14 @@ from .const import (
     ISSUE_API_SILENT,
     LOGGER,
     MAX_LOWER_TIER_REQUESTS_PER_CYCLE,
-    SAVE_DELAY_S,
-    STORAGE_VERSION,
+)
+from .device_coordinator import (
+    DeviceCoordinator,
+    EnergyCounter,
+    StoredState,
+    battery_energy,
+    option_number,
+    restored_integrator,
 )
 from .energy import EnergyIntegrator, MonotonicTotal
 from .marstek import (
@@ -74,17 +79,6 @@ class MarstekRuntimeData:
 
     device: MarstekDevice
     coordinator: MarstekCoordinator
-
-
-class EnergyCounter(StrEnum):
-    """Energy totals the integration publishes; the first four are device lifetime counters."""
-
-    GRID_INPUT = "grid_input"
-    GRID_OUTPUT = "grid_output"
-    PV = "pv"
-    LOAD = "load"
-    BATTERY_CHARGED = "battery_charged"
-    BATTERY_DISCHARGED = "battery_discharged"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,12 +125,6 @@ class SettingsUpdate(TypedDict, total=False):
     ble_advertising: bool
 
 
-class _StoredState(TypedDict):
-    totals: dict[str, dict[str, float | None]]
-    battery: dict[str, float]
-    settings: dict[str, int | bool | None]
-
-
 class Tier(StrEnum):
     """How often a request is due."""
 
@@ -163,14 +151,6 @@ _LIFETIME_COUNTERS = (
 )
 
 
-def option_number(options: Mapping[str, object], key: str, default: float) -> float:
-    """A numeric option, or its default when absent or unusable."""
-    value = options.get(key)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    return default
-
-
 def pacing_from_options(options: Mapping[str, object]) -> Pacing:
     """Client pacing for an entry; defaults are gentle, tests make them fast."""
     defaults = Pacing()
@@ -186,15 +166,11 @@ def pacing_from_options(options: Mapping[str, object]) -> Pacing:
     )
 
 
-def storage_key(entry_id: str) -> str:
-    """Where an entry's totals and written settings are kept."""
-    return f"{DOMAIN}.{entry_id}"
-
-
-class MarstekCoordinator(DataUpdateCoordinator[MarstekData]):
+class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
     """Polls one battery: the fast tier every cycle, slower requests when due."""
 
     config_entry: MarstekConfigEntry
+    client_errors = (MarstekError,)
 
     def __init__(
         self,
@@ -205,15 +181,8 @@ class MarstekCoordinator(DataUpdateCoordinator[MarstekData]):
     ) -> None:
         options = entry.options
         fast_s = option_number(options, CONF_FAST_INTERVAL, DEFAULT_FAST_INTERVAL)
-        super().__init__(
-            hass,
-            LOGGER,
-            config_entry=entry,
-            name=f"{DOMAIN} {entry.title}",
-            update_interval=timedelta(seconds=fast_s),
-        )
+        super().__init__(hass, entry, device, update_interval=timedelta(seconds=fast_s))
         assert device.profile is not None  # set by the get_device probe in setup
-        self.device = device
         self.identity = identity
         self.profile: FirmwareProfile = device.profile
         self.settings = WrittenSettings()
@@ -238,24 +207,19 @@ class MarstekCoordinator(DataUpdateCoordinator[MarstekData]):
         self._totals = {counter: MonotonicTotal() for counter in _LIFETIME_COUNTERS}
         self._max_gap_s = fast_s * 2.5
         self._battery_energy = EnergyIntegrator(max_gap_s=self._max_gap_s)
-        self._store: Store[_StoredState] = Store(hass, STORAGE_VERSION, storage_key(entry.entry_id))
 
     # --- persistence ----------------------------------------------------------------------
 
     async def _async_setup(self) -> None:
         """Restore energy totals and written settings from the last run."""
-        stored = await self._store.async_load()
-        if not isinstance(stored, dict):
-            return
+        stored = await self._async_load_stored()
         totals = stored.get("totals")
         if isinstance(totals, dict):
             for counter in _LIFETIME_COUNTERS:
                 saved = totals.get(counter)
                 if isinstance(saved, dict):
                     self._totals[counter] = MonotonicTotal.from_dict(saved)
-        battery = stored.get("battery")
-        if isinstance(battery, dict):
-            self._battery_energy = EnergyIntegrator.from_dict(battery, max_gap_s=self._max_gap_s)
+        self._battery_energy = restored_integrator(stored, "battery", max_gap_s=self._max_gap_s)
         settings = stored.get("settings")
         if isinstance(settings, dict):
             dod = settings.get("dod")
@@ -267,7 +231,7 @@ class MarstekCoordinator(DataUpdateCoordinator[MarstekData]):
                 ble_advertising=ble if isinstance(ble, bool) else None,
             )
 
-    def _stored_state(self) -> _StoredState:
+    def _stored_state(self) -> StoredState:
         return {
             "totals": {str(c): total.as_dict() for c, total in self._totals.items()},
             "battery": self._battery_energy.as_dict(),
@@ -278,21 +242,12 @@ class MarstekCoordinator(DataUpdateCoordinator[MarstekData]):
             },
         }
 
-    async def async_save(self) -> None:
-        """Write the totals and settings now (on unload)."""
-        await self._store.async_save(self._stored_state())
-
-    def _schedule_save(self) -> None:
-        self._store.async_delay_save(self._stored_state, SAVE_DELAY_S)
-
     def energy_totals(self) -> dict[EnergyCounter, float | None]:
         """What the energy sensors publish."""
         energy: dict[EnergyCounter, float | None] = {
             counter: total.value for counter, total in self._totals.items()
         }
-        # Battery power is positive when discharging.
-        energy[EnergyCounter.BATTERY_CHARGED] = round(self._battery_energy.negative_wh, 3)
-        energy[EnergyCounter.BATTERY_DISCHARGED] = round(self._battery_energy.positive_wh, 3)
+        energy.update(battery_energy(self._battery_energy))
         return energy
 
     # --- polling ----------------------------------------------------------------------------
@@ -301,11 +256,11 @@ class MarstekCoordinator(DataUpdateCoordinator[MarstekData]):
         due = [
             method
             for method in LOWER_TIER_METHODS
-            if self._due[method] <= now and self.device.is_supported(method)
+            if self._due[method] <= now and self.client.is_supported(method)
         ]
         due.sort(key=lambda method: self._due[method])  # stable: catch-up order kept on ties
         picked = due[:MAX_LOWER_TIER_REQUESTS_PER_CYCLE]
-        fast = [method for method in FAST_METHODS if self.device.is_supported(method)]
+        fast = [method for method in FAST_METHODS if self.client.is_supported(method)]
         # The client derives the battery power from the PV channels when ES.GetStatus leaves
         # it out, so a due PV reading goes first.
         first = [method for method in picked if method is Method.PV_STATUS]
@@ -313,7 +268,7 @@ class MarstekCoordinator(DataUpdateCoordinator[MarstekData]):
 
     async def _async_update_data(self) -> MarstekData:
         previous = self.data or MarstekData(identity=self.identity, energy=self.energy_totals())
-        if self.device.writing and self.data is not None:
+        if self.client.writing and self.data is not None:
             return self.data  # a write holds the device; reading now would delay or upset it
         if self._stagger_s:
             await asyncio.sleep(self._stagger_s)
@@ -348,7 +303,7 @@ class MarstekCoordinator(DataUpdateCoordinator[MarstekData]):
         return replace(previous, energy=self.energy_totals(), **changes)
 
     async def _poll(self, method: Method, changes: _Changes) -> None:
-        device = self.device
+        device = self.client
         match method:
             case Method.ES_STATUS:
                 es = await device.get_es_status()
@@ -432,35 +387,22 @@ class MarstekCoordinator(DataUpdateCoordinator[MarstekData]):
 
     # --- writes -----------------------------------------------------------------------------
 
-    async def async_write(self, write: Callable[[MarstekDevice], Awaitable[None]]) -> None:
-        """Run one write, translating client errors, then refresh what changed."""
-        try:
-            await write(self.device)
-        except MarstekWriteRejectedError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="write_rejected",
-                translation_placeholders={"method": err.method, "attempts": str(err.attempts)},
-            ) from err
-        except MarstekWriteUnconfirmedError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="write_unconfirmed",
-                translation_placeholders={"method": err.method},
-            ) from err
-        except MarstekConnectionError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"host": self.device.host},
-            ) from err
-        except MarstekError as err:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="device_error",
-                translation_placeholders={"error": str(err)},
-            ) from err
-        await self.async_request_refresh()
+    def _write_error(self, err: Exception) -> HomeAssistantError:
+        """A failed write as the user should read it."""
+        if isinstance(err, MarstekWriteRejectedError):
+            key = "write_rejected"
+            placeholders = {"method": err.method, "attempts": str(err.attempts)}
+        elif isinstance(err, MarstekWriteUnconfirmedError):
+            key, placeholders = "write_unconfirmed", {"method": err.method}
+        elif isinstance(err, MarstekConnectionError):
+            key, placeholders = "cannot_connect", {"host": self.client.host}
+        else:
+            key, placeholders = "device_error", {"error": str(err)}
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders=placeholders,
+        )
 
     def remember_settings(self, **written: Unpack[SettingsUpdate]) -> None:
         """Record a successful write of a write-only setting and persist it."""

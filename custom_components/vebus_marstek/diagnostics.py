@@ -1,62 +1,89 @@
-"""Diagnostics: what the battery reported, how the link behaves, with identifiers removed."""
+"""Diagnostics: what the device reported, how the link behaves, with identifiers removed."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 
 from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.const import CONF_DEVICE
 from homeassistant.core import HomeAssistant
 
-from .coordinator import MarstekConfigEntry
+from .coordinator import MarstekRuntimeData
+from .runtime import VebusMarstekConfigEntry
+from .vebus import status_report
+from .vebus_coordinator import VebusRuntimeData
 
-TO_REDACT = {
-    "ble_mac",
-    "wifi_mac",
-    "ssid",
-    "src",
-    "unique_id",
-    "identifiers",
-    "connections",
-}
+_REDACT_ALWAYS = {"unique_id", "identifiers", "connections"}
+MARSTEK_REDACT = _REDACT_ALWAYS | {"ble_mac", "wifi_mac", "ssid", "src"}
+# The title and the by-id path carry the unit's or the interface's serial number.
+VEBUS_REDACT = _REDACT_ALWAYS | {CONF_DEVICE, "serial_number", "title", "url"}
 
 
 async def async_get_config_entry_diagnostics(
-    hass: HomeAssistant, entry: MarstekConfigEntry
+    hass: HomeAssistant, entry: VebusMarstekConfigEntry
 ) -> dict[str, object]:
-    """Everything useful for a bug report about one battery."""
+    """Everything useful for a bug report about one device."""
+    summary: dict[str, object] = {
+        "entry": {
+            "title": entry.title,
+            "unique_id": entry.unique_id,
+            "data": dict(entry.data),
+            "options": dict(entry.options),
+        }
+    }
     runtime = entry.runtime_data
+    if isinstance(runtime, VebusRuntimeData):
+        return async_redact_data(summary | _vebus(runtime), VEBUS_REDACT)
+    return async_redact_data(summary | _marstek(runtime), MARSTEK_REDACT)
+
+
+def _marstek(runtime: MarstekRuntimeData) -> dict[str, object]:
     coordinator = runtime.coordinator
     device = runtime.device
     endpoint = device.endpoint
     data = coordinator.data
-    return async_redact_data(
-        {
-            "entry": {
-                "title": entry.title,
-                "unique_id": entry.unique_id,
-                "data": dict(entry.data),
-                "options": dict(entry.options),
-            },
-            "identity": asdict(coordinator.identity),
-            "profile": asdict(coordinator.profile),
-            "data": asdict(data) if data is not None else None,
-            "written_settings": asdict(coordinator.settings),
-            "failed_cycles": coordinator.failed_cycles,
-            "unsupported_methods": sorted(device.unsupported),
-            "method_stats": {
-                method: {
-                    "requests": stats.requests,
-                    "replies": stats.replies,
-                    "timeouts": stats.timeouts,
-                    "errors": stats.errors,
-                    "busy": stats.busy,
-                    "last_latency_s": stats.last_latency_s,
-                    "average_latency_s": stats.average_latency_s,
-                    "last_error": stats.last_error,
-                }
-                for method, stats in sorted(device.stats.items())
-            },
-            "endpoint_counters": dict(endpoint.counters) if endpoint is not None else None,
+    return {
+        "identity": asdict(coordinator.identity),
+        "profile": asdict(coordinator.profile),
+        "data": asdict(data) if data is not None else None,
+        "written_settings": asdict(coordinator.settings),
+        "failed_cycles": coordinator.failed_cycles,
+        "unsupported_methods": sorted(device.unsupported),
+        "method_stats": {
+            method: {
+                "requests": stats.requests,
+                "replies": stats.replies,
+                "timeouts": stats.timeouts,
+                "errors": stats.errors,
+                "busy": stats.busy,
+                "last_latency_s": stats.last_latency_s,
+                "average_latency_s": stats.average_latency_s,
+                "last_error": stats.last_error,
+            }
+            for method, stats in sorted(device.stats.items())
         },
-        TO_REDACT,
-    )
+        "endpoint_counters": dict(endpoint.counters) if endpoint is not None else None,
+    }
+
+
+def _vebus(runtime: VebusRuntimeData) -> dict[str, object]:
+    coordinator = runtime.coordinator
+    client = runtime.client
+    data = coordinator.data
+    return {
+        "unit": asdict(coordinator.unit),
+        # The unit's own scaling: a wrong value on screen usually starts here.
+        "ram_var_info": {str(var): asdict(info) for var, info in sorted(client.ram_info.items())},
+        "setting_info": {
+            str(setting): asdict(info) for setting, info in sorted(client.setting_info.items())
+        },
+        "reads": sorted(f"{read.kind}:{read.number}" for read in coordinator.wanted_reads()),
+        "asleep": data.asleep,
+        "status": status_report(coordinator.unit, data.status),
+        "energy": dict(data.energy),
+        "ess_target": client.ess_target,
+        "standby": client.standby_wanted,
+        "link_counters": asdict(client.connection.counters),
+        "parser_counters": asdict(client.connection.parser.counters),
+        "reinitialisations": client.reinitialisations,
+    }

@@ -1,4 +1,4 @@
-"""The depth-of-discharge number (write-only on the device)."""
+"""Numbers: the Marstek depth of discharge, VE.Bus limits, setpoint and charger settings."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from homeassistant.const import PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import MarstekConfigEntry
 from .entity import MarstekEntity
 from .marstek import DOD_MAX, DOD_MIN, MarstekDevice
+from .runtime import VebusMarstekConfigEntry
+from .vebus_controls import vebus_numbers
+from .vebus_coordinator import VebusRuntimeData
 
 PARALLEL_UPDATES = 1
 
@@ -27,11 +29,15 @@ MARSTEK_DOD_NUMBER = NumberEntityDescription(
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: MarstekConfigEntry,
+    entry: VebusMarstekConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Only firmware with system settings accepts DOD.SET."""
-    coordinator = entry.runtime_data.coordinator
+    """Only Marstek firmware with system settings accepts DOD.SET."""
+    runtime = entry.runtime_data
+    if isinstance(runtime, VebusRuntimeData):
+        async_add_entities(vebus_numbers(runtime.coordinator))
+        return
+    coordinator = runtime.coordinator
     if coordinator.profile.has_system_settings:
         async_add_entities([MarstekDepthOfDischarge(coordinator, MARSTEK_DOD_NUMBER)])
 

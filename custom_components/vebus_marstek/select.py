@@ -1,4 +1,4 @@
-"""The operating-mode select."""
+"""Selects: the Marstek operating mode, the VE.Bus remote switch."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .coordinator import MarstekConfigEntry, MarstekCoordinator
+from .coordinator import MarstekCoordinator
 from .entity import MarstekEntity
 from .marstek import FirmwareProfile, MarstekDevice, OperatingMode
+from .runtime import VebusMarstekConfigEntry
+from .vebus_controls import vebus_selects
+from .vebus_coordinator import VebusRuntimeData
 
 PARALLEL_UPDATES = 1
 
@@ -32,11 +35,15 @@ def supported_modes(profile: FirmwareProfile) -> list[OperatingMode]:
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: MarstekConfigEntry,
+    entry: VebusMarstekConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Every battery has an operating mode."""
-    async_add_entities([MarstekModeSelect(entry.runtime_data.coordinator, MARSTEK_MODE_SELECT)])
+    """Every battery has an operating mode, every VE.Bus unit a remote switch."""
+    runtime = entry.runtime_data
+    if isinstance(runtime, VebusRuntimeData):
+        async_add_entities(vebus_selects(runtime.coordinator))
+        return
+    async_add_entities([MarstekModeSelect(runtime.coordinator, MARSTEK_MODE_SELECT)])
 
 
 class MarstekModeSelect(MarstekEntity, SelectEntity):

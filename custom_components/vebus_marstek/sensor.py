@@ -1,4 +1,4 @@
-"""Sensors: state of charge, power flows, energy totals and diagnostics."""
+"""Sensors: state of charge, power flows, energy totals and diagnostics (both kinds)."""
 
 from __future__ import annotations
 
@@ -23,9 +23,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .coordinator import EnergyCounter, MarstekConfigEntry, MarstekData
+from .coordinator import MarstekData
+from .device_coordinator import EnergyCounter
 from .entity import MarstekEntity
 from .marstek import FirmwareProfile, MeterStatus
+from .runtime import VebusMarstekConfigEntry
+from .vebus_coordinator import VebusRuntimeData
+from .vebus_sensors import vebus_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -232,11 +236,15 @@ MARSTEK_SENSORS: tuple[MarstekSensorDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: MarstekConfigEntry,
+    entry: VebusMarstekConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """One sensor per description the battery's model and firmware support."""
-    coordinator = entry.runtime_data.coordinator
+    """One sensor per description the device supports."""
+    runtime = entry.runtime_data
+    if isinstance(runtime, VebusRuntimeData):
+        async_add_entities(vebus_sensors(runtime.coordinator))
+        return
+    coordinator = runtime.coordinator
     async_add_entities(
         MarstekSensor(coordinator, description)
         for description in MARSTEK_SENSORS

@@ -1,24 +1,25 @@
-"""Actions that need more than one value: Passive mode and Manual schedules."""
+"""Actions that need more than one value: Marstek Passive mode and Manual schedules here,
+the VE.Bus ESS setpoint and remote switch in vebus_services."""
 
 from __future__ import annotations
 
 from datetime import time
 
-from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant, ServiceCall, callback
-from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import config_validation as cv
 import voluptuous as vol
 
-from .const import DOMAIN
-from .coordinator import MarstekConfigEntry, MarstekCoordinator
+from .const import DOMAIN, DeviceKind
+from .coordinator import MarstekCoordinator, MarstekRuntimeData
+from .helpers import loaded_runtime, validation_error
 from .marstek import (
     PASSIVE_MAX_DURATION_S,
     WEEKDAYS,
     ManualSlot,
     MarstekDevice,
 )
+from .vebus_services import async_setup_vebus_services
 
 SERVICE_SET_PASSIVE_MODE = "set_passive_mode"
 SERVICE_SET_MANUAL_SCHEDULE = "set_manual_schedule"
@@ -63,42 +64,25 @@ CLEAR_MANUAL_SCHEDULE_SCHEMA = vol.Schema(
 )
 
 
-def _invalid(key: str, **placeholders: str) -> ServiceValidationError:
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=key,
-        translation_placeholders=placeholders,
-    )
-
-
 def _coordinator_for(hass: HomeAssistant, device_id: str) -> MarstekCoordinator:
-    """The loaded entry behind a device, or a translated error saying why there is none."""
-    device = dr.async_get(hass).async_get(device_id)
-    if device is None:
-        raise _invalid("device_not_found", device_id=device_id)
-    entries: list[MarstekConfigEntry] = [
-        entry
-        for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry.entry_id in device.config_entries
-    ]
-    if not entries:
-        raise _invalid("not_marstek_device", device=device.name_by_user or device.name or "")
-    entry = entries[0]
-    if entry.state is not ConfigEntryState.LOADED:
-        raise _invalid("entry_not_loaded", name=entry.title)
-    return entry.runtime_data.coordinator
+    """The coordinator of the loaded battery behind a device."""
+    runtime = loaded_runtime(hass, device_id, DeviceKind.MARSTEK)
+    assert isinstance(runtime, MarstekRuntimeData)  # entries of the Marstek kind hold these
+    return runtime.coordinator
 
 
 def _check_power(coordinator: MarstekCoordinator, power: int) -> None:
     limit = coordinator.profile.max_power_w
     if abs(power) > limit:
-        raise _invalid("power_out_of_range", power=str(power), min=str(-limit), max=str(limit))
+        raise validation_error(
+            "power_out_of_range", power=str(power), min=str(-limit), max=str(limit)
+        )
 
 
 def _check_slot(coordinator: MarstekCoordinator, slot: int) -> None:
     slots = coordinator.profile.manual_slots
     if not 0 <= slot < slots:
-        raise _invalid("slot_out_of_range", slot=str(slot), max=str(slots - 1))
+        raise validation_error("slot_out_of_range", slot=str(slot), max=str(slots - 1))
 
 
 async def _async_set_passive_mode(call: ServiceCall) -> None:
@@ -107,10 +91,10 @@ async def _async_set_passive_mode(call: ServiceCall) -> None:
     duration: int = call.data[ATTR_DURATION]
     profile = coordinator.profile
     if not profile.accepts_passive:
-        raise _invalid("passive_not_supported", model=profile.model)
+        raise validation_error("passive_not_supported", model=profile.model)
     _check_power(coordinator, power)
     if not 1 <= duration <= PASSIVE_MAX_DURATION_S:
-        raise _invalid(
+        raise validation_error(
             "duration_out_of_range", duration=str(duration), max=str(PASSIVE_MAX_DURATION_S)
         )
 
@@ -139,11 +123,11 @@ async def _async_set_manual_schedule(call: ServiceCall) -> None:
     # The device keeps HH:MM; seconds would be silently dropped.
     start, end = start.replace(second=0, microsecond=0), end.replace(second=0, microsecond=0)
     if end <= start:
-        raise _invalid(
+        raise validation_error(
             "end_not_after_start", start=start.strftime("%H:%M"), end=end.strftime("%H:%M")
         )
     if not days:
-        raise _invalid("no_days")
+        raise validation_error("no_days")
     slot = ManualSlot(
         slot=slot_number,
         start=start,
@@ -185,3 +169,4 @@ def async_setup_services(hass: HomeAssistant) -> None:
         _async_clear_manual_schedule,
         CLEAR_MANUAL_SCHEDULE_SCHEMA,
     )
+    async_setup_vebus_services(hass)

@@ -1,4 +1,4 @@
-"""Switches for the write-only LED and Bluetooth-advertising settings."""
+"""Switches: Marstek LED and Bluetooth advertising (write-only), the MK3 standby line."""
 
 from __future__ import annotations
 
@@ -10,9 +10,12 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import MarstekConfigEntry, MarstekCoordinator, WrittenSettings
+from .coordinator import MarstekCoordinator, WrittenSettings
 from .entity import MarstekEntity
 from .marstek import MarstekDevice
+from .runtime import VebusMarstekConfigEntry
+from .vebus_controls import vebus_switches
+from .vebus_coordinator import VebusRuntimeData
 
 PARALLEL_UPDATES = 1
 
@@ -48,11 +51,15 @@ MARSTEK_SWITCHES: tuple[MarstekSwitchDescription, ...] = (
 
 async def async_setup_entry(
     hass: HomeAssistant,
-    entry: MarstekConfigEntry,
+    entry: VebusMarstekConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Only firmware with system settings accepts Led.Ctrl and Ble.Adv."""
-    coordinator = entry.runtime_data.coordinator
+    """Only Marstek firmware with system settings accepts Led.Ctrl and Ble.Adv."""
+    runtime = entry.runtime_data
+    if isinstance(runtime, VebusRuntimeData):
+        async_add_entities(vebus_switches(runtime.coordinator))
+        return
+    coordinator = runtime.coordinator
     if coordinator.profile.has_system_settings:
         async_add_entities(
             MarstekSwitch(coordinator, description) for description in MARSTEK_SWITCHES

@@ -1,4 +1,4 @@
-"""System health: how many batteries are configured and how many are answering."""
+"""System health: how many devices of each kind are configured and how many answer."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from homeassistant.components import system_health
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 
-from .const import DOMAIN
-from .coordinator import MarstekConfigEntry
+from .const import DOMAIN, DeviceKind, entry_kind
+from .runtime import VebusMarstekConfigEntry
+from .vebus_coordinator import VebusRuntimeData
 
 
 @callback
@@ -16,14 +17,26 @@ def async_register(hass: HomeAssistant, register: system_health.SystemHealthRegi
     register.async_register_info(system_health_info)
 
 
+def _answering(entry: VebusMarstekConfigEntry) -> bool:
+    if entry.state is not ConfigEntryState.LOADED:
+        return False
+    runtime = entry.runtime_data
+    coordinator = runtime.coordinator
+    if not coordinator.last_update_success:
+        return False
+    if isinstance(runtime, VebusRuntimeData):
+        return not runtime.coordinator.data.asleep
+    return runtime.coordinator.failed_cycles == 0
+
+
 async def system_health_info(hass: HomeAssistant) -> dict[str, object]:
-    """Counts only: addresses and MACs stay out of system health."""
-    entries: list[MarstekConfigEntry] = hass.config_entries.async_entries(DOMAIN)
-    answering = sum(
-        1
-        for entry in entries
-        if entry.state is ConfigEntryState.LOADED
-        and entry.runtime_data.coordinator.last_update_success
-        and entry.runtime_data.coordinator.failed_cycles == 0
-    )
-    return {"configured_batteries": len(entries), "answering_batteries": answering}
+    """Counts only: addresses, ports and serial numbers stay out of system health."""
+    entries: list[VebusMarstekConfigEntry] = hass.config_entries.async_entries(DOMAIN)
+    batteries = [entry for entry in entries if entry_kind(entry) is DeviceKind.MARSTEK]
+    units = [entry for entry in entries if entry_kind(entry) is DeviceKind.VEBUS]
+    return {
+        "configured_batteries": len(batteries),
+        "answering_batteries": sum(1 for entry in batteries if _answering(entry)),
+        "configured_vebus_units": len(units),
+        "answering_vebus_units": sum(1 for entry in units if _answering(entry)),
+    }

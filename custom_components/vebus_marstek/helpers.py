@@ -1,0 +1,48 @@
+"""Pieces the actions of both device kinds share: validation errors, finding the target."""
+
+from __future__ import annotations
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
+
+from .const import DOMAIN, DeviceKind, entry_kind
+from .coordinator import MarstekRuntimeData
+from .runtime import VebusMarstekConfigEntry
+from .vebus_coordinator import VebusRuntimeData
+
+# Said when a device of this integration is of the other kind (or of another integration).
+_WRONG_KIND = {
+    DeviceKind.MARSTEK: "not_marstek_device",
+    DeviceKind.VEBUS: "not_vebus_device",
+}
+
+
+def validation_error(key: str, **placeholders: str) -> ServiceValidationError:
+    """A translated error about the action's input."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=key,
+        translation_placeholders=placeholders,
+    )
+
+
+def loaded_runtime(
+    hass: HomeAssistant, device_id: str, kind: DeviceKind
+) -> MarstekRuntimeData | VebusRuntimeData:
+    """The loaded entry of ``kind`` behind a device, or a translated error saying why not."""
+    device = dr.async_get(hass).async_get(device_id)
+    if device is None:
+        raise validation_error("device_not_found", device_id=device_id)
+    entries: list[VebusMarstekConfigEntry] = [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.entry_id in device.config_entries and entry_kind(entry) is kind
+    ]
+    if not entries:
+        raise validation_error(_WRONG_KIND[kind], device=device.name_by_user or device.name or "")
+    entry = entries[0]
+    if entry.state is not ConfigEntryState.LOADED:
+        raise validation_error("entry_not_loaded", name=entry.title)
+    return entry.runtime_data
