@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 import socket
-from unittest.mock import patch
+from unittest.mock import AsyncMock, patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_PORT, Platform
@@ -53,6 +53,16 @@ FAST_OPTIONS: dict[str, float] = {
     CONF_WRITE_ATTEMPTS: 2,
     CONF_BACKOFF: 0.01,
 }
+
+
+@pytest.fixture(autouse=True)
+def broadcasts_stay_on_this_machine() -> Generator[None]:
+    """No test may broadcast to a real network: discovery scans go to an unused loopback
+    address unless a test points them at its simulators."""
+    with patch.object(
+        background_discovery, "async_broadcast_targets", AsyncMock(return_value=["127.0.0.250"])
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta
 import logging
 from typing import Any
 
@@ -11,8 +12,9 @@ from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.vebus_marstek.const import DOMAIN
 from simulators.marstek import MarstekSimulator, Mode
@@ -256,3 +258,27 @@ async def test_unknown_mode_and_idle(
     await refresh(init_integration)
     assert hass.states.get("select.venus_e_3_0_1ec6_operating_mode").state == "unknown"
     assert hass.states.get("sensor.venus_e_3_0_1ec6_battery_state").state == "idle"
+
+
+async def test_unavailable_and_back_as_time_passes(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MarstekSimulator,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Driven by the coordinator's own schedule: silent for three intervals, then back."""
+    caplog.set_level(logging.INFO)
+    interval = init_integration.runtime_data.coordinator.update_interval
+    assert interval == timedelta(seconds=30)
+    simulator.faults.silent = True
+    for passed, expected in ((1, "57.0"), (2, "57.0"), (3, STATE_UNAVAILABLE)):
+        # Fires the scheduled poll; the request timeouts then run in real time.
+        async_fire_time_changed(hass, dt_util.utcnow() + interval * passed)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert hass.states.get(SOC).state == expected
+    simulator.faults.silent = False
+    async_fire_time_changed(hass, dt_util.utcnow() + interval * 4)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(SOC).state == "57.0"
+    assert caplog.text.count("Error fetching") == 1
+    assert caplog.text.count("data recovered") == 1

@@ -156,8 +156,12 @@ async def async_discover_and_report(hass: HomeAssistant) -> None:
 def async_start_background_discovery(hass: HomeAssistant) -> None:
     """First scan a minute after start (not to crowd the startup), then every 10 minutes."""
 
-    async def _async_scan(_now: datetime) -> None:
-        await async_discover_and_report(hass)
+    @callback
+    def _async_scan(_now: datetime) -> None:
+        # A background task: Home Assistant cancels it at shutdown instead of waiting.
+        hass.async_create_background_task(
+            async_discover_and_report(hass), name=f"{DOMAIN} discovery scan", eager_start=True
+        )
 
     async_track_time_interval(
         hass, _async_scan, DISCOVERY_INTERVAL, name=f"{DOMAIN} discovery", cancel_on_shutdown=True

@@ -10,6 +10,7 @@ import pytest
 
 from custom_components.vebus_marstek.marstek import (
     ManualSlot,
+    MarstekClosedError,
     MarstekConnectionError,
     MarstekDevice,
     MarstekInvalidValueError,
@@ -279,7 +280,7 @@ async def test_endpoint_closes_with_its_last_user(api_port) -> None:
     assert second.is_open
     await release_endpoint(second)
     assert not second.is_open
-    with pytest.raises(RuntimeError, match="closed"):
+    with pytest.raises(MarstekClosedError, match="is closed"):
         await second.request("127.0.0.2", "ES.GetStatus", {"id": 0}, 0.1)
 
 
@@ -508,3 +509,29 @@ async def test_mode_readback_is_held_back_on_firmware_148(start_simulator, conne
     mode = await device.get_mode()
     assert mode.mode is OperatingMode.AI
     assert Method.ES_MODE not in _methods(sim)
+
+
+async def test_a_closed_device_does_not_bind_the_port_again(start_simulator, connect) -> None:
+    """A request that was waiting when its owner closed the device fails; no rebind."""
+    await start_simulator()
+    device = await connect()
+    await device.get_device()
+    await device.close()
+    with pytest.raises(MarstekClosedError):
+        await device.get_es_status()
+    assert device.endpoint is None
+
+
+async def test_a_lost_passive_write_in_passive_mode_is_unconfirmed(
+    start_simulator, connect
+) -> None:
+    """Already in Passive, a read-back cannot see the new power: report, do not claim success."""
+    sim = await start_simulator()
+    device = await connect()
+    await device.set_passive(-500, 600)
+    await device.get_mode()
+    sim.faults.loss = 1.0
+    with pytest.raises(MarstekWriteUnconfirmedError):
+        await device.set_passive(800, 600)
+    sim.faults.loss = 0.0
+    assert sim.state.passive_power_w == -500

@@ -8,6 +8,7 @@ from .discovery import DiscoveredDevice, broadcast_targets, discover
 from .endpoint import DEFAULT_PORT, MarstekEndpoint
 from .errors import (
     MarstekBusyError,
+    MarstekClosedError,
     MarstekConnectionError,
     MarstekDeviceError,
     MarstekError,
@@ -50,6 +51,7 @@ __all__ = [
     "FirmwareProfile",
     "ManualSlot",
     "MarstekBusyError",
+    "MarstekClosedError",
     "MarstekConnectionError",
     "MarstekDevice",
     "MarstekDeviceError",

@@ -14,6 +14,7 @@ import time
 from .endpoint import DEFAULT_PORT, MarstekEndpoint, acquire_endpoint, release_endpoint
 from .errors import (
     MarstekBusyError,
+    MarstekClosedError,
     MarstekConnectionError,
     MarstekDeviceError,
     MarstekError,
@@ -152,6 +153,8 @@ class MarstekDevice:
         self._lock = asyncio.Lock()
         self._clock = _Clock()
         self._writing = 0
+        self._closed = False
+        self._last_mode: OperatingMode | None = None
         self._written_mode: tuple[OperatingMode, float] | None = None
         self._pv_reading: tuple[float, float] | None = None  # (channel sum W, monotonic time)
 
@@ -161,11 +164,13 @@ class MarstekDevice:
         """Join the shared endpoint of this port (binding it if needed)."""
         if self._endpoint is not None:
             return
+        self._closed = False
         self._address = await self._resolve(self.host)
         self._endpoint = await acquire_endpoint(self.port)
 
     async def close(self) -> None:
         """Leave the shared endpoint; the last device on a port closes the socket."""
+        self._closed = True
         endpoint, self._endpoint = self._endpoint, None
         if endpoint is not None:
             await release_endpoint(endpoint)
@@ -249,7 +254,9 @@ class MarstekDevice:
                 mode=self._written_mode[0], ongrid_power_w=None, offgrid_power_w=None, soc=None
             )
         reply = await self._read(Method.ES_MODE, STATUS_PARAMS)
-        return parse_mode_status(reply.result)
+        status = parse_mode_status(reply.result)
+        self._last_mode = status.mode
+        return status
 
     async def get_meter_status(self) -> MeterStatus:
         """EM.GetStatus."""
@@ -311,7 +318,7 @@ class MarstekDevice:
         """Write one schedule slot; the device switches to Manual mode."""
         profile = await self._profile()
         self.validate_manual_slot(slot, profile)
-        await self._write_mode(OperatingMode.MANUAL, manual_slot_params(slot))
+        await self._write_mode(OperatingMode.MANUAL, manual_slot_params(slot), parameters=True)
 
     async def select_manual_mode(self) -> None:
         """Switch to Manual without touching the user's schedules.
@@ -328,13 +335,17 @@ class MarstekDevice:
             power_w=0,
             enabled=False,
         )
-        await self._write_mode(OperatingMode.MANUAL, manual_slot_params(placeholder))
+        await self._write_mode(
+            OperatingMode.MANUAL, manual_slot_params(placeholder), parameters=True
+        )
 
     async def set_passive(self, power_w: int, duration_s: int) -> None:
         """Hold ``power_w`` (positive = discharge) for ``duration_s`` seconds."""
         profile = await self._profile()
         self.validate_passive(power_w, duration_s, profile)
-        await self._write_mode(OperatingMode.PASSIVE, passive_params(power_w, duration_s))
+        await self._write_mode(
+            OperatingMode.PASSIVE, passive_params(power_w, duration_s), parameters=True
+        )
         self.passive_request = PassiveRequest(
             power_w=power_w, duration_s=duration_s, sent_at=time.monotonic()
         )
@@ -377,9 +388,17 @@ class MarstekDevice:
         if any(not 0 <= day <= 6 for day in slot.weekdays):
             raise MarstekInvalidValueError("weekdays must be 0 (Monday) .. 6 (Sunday)")
 
-    async def _write_mode(self, mode: OperatingMode, params: JsonObject) -> None:
+    async def _write_mode(
+        self, mode: OperatingMode, params: JsonObject, *, parameters: bool = False
+    ) -> None:
+        """ES.SetMode. ``parameters``: the write carries settings (Passive power, a Manual
+        slot) that no read method returns, so only a change of mode can confirm it."""
+        mode_before = self._last_mode
+
         async def confirmed() -> bool | None:
-            """Whether the mode took effect; ``None`` when the read-back got no answer."""
+            """Whether the write took effect; ``None`` when that cannot be known."""
+            if parameters and (mode_before is None or mode_before is mode):
+                return None  # already in this mode: the read-back cannot see the settings
             reply = await self._request_once(Method.ES_MODE, STATUS_PARAMS, write=False)
             if not isinstance(reply, ResultReply):
                 return None
@@ -389,6 +408,7 @@ class MarstekDevice:
         verify = None if profile.mode_readback_reverts else confirmed
         await self._write(Method.SET_MODE, params, verify)
         self._written_mode = (mode, time.monotonic())
+        self._last_mode = mode
 
     async def _write_setting(self, method: Method, params: JsonObject) -> None:
         await self._profile()
@@ -482,6 +502,10 @@ class MarstekDevice:
         if method not in READ_METHODS and not write:  # pragma: no cover - programming error
             raise MarstekInvalidValueError(f"{method} is not a read")
         endpoint = self._endpoint
+        if self._closed or (endpoint is not None and not endpoint.is_open):
+            # Closed while this request waited its turn (the entry is unloading): never
+            # bind the port again behind the owner's back.
+            raise MarstekClosedError(self.host, self.port, method)
         if endpoint is None or self._address is None:
             await self.connect()
             endpoint = self._endpoint

@@ -17,7 +17,7 @@ import logging
 import socket
 import weakref
 
-from .errors import MarstekPortInUseError
+from .errors import MarstekClosedError, MarstekPortInUseError
 from .framing import ErrorReply, NotAReply, Reply, decode_reply, encode_request
 
 _LOGGER = logging.getLogger(__name__)
@@ -114,7 +114,9 @@ class MarstekEndpoint:
         self, host: str, method: str, params: Mapping[str, object], wait_s: float
     ) -> Reply:
         """Send one request and wait for its reply; raises ``TimeoutError`` on silence."""
-        transport = self._require_transport()
+        if self._transport is None:
+            raise MarstekClosedError(host, self.port, method)
+        transport = self._transport
         request_id = self._allocate_id(host)
         key = (host, request_id)
         future: asyncio.Future[Reply] = asyncio.get_running_loop().create_future()

@@ -17,6 +17,16 @@ class MarstekConnectionError(MarstekError):
         self.method = method
 
 
+class MarstekClosedError(MarstekConnectionError):
+    """The connection was closed by its owner while a request waited."""
+
+    def __init__(self, host: str, port: int, method: str) -> None:
+        MarstekError.__init__(self, f"The connection to {host}:{port} is closed ({method})")
+        self.host = host
+        self.port = port
+        self.method = method
+
+
 class MarstekPortInUseError(MarstekError):
     """Another program holds the UDP port the Open API must be spoken from."""
 

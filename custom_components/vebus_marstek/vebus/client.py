@@ -16,6 +16,7 @@ import time
 
 from .connection import FrameMatcher, ReplyComplete, VebusConnection
 from .errors import (
+    VebusConnectionError,
     VebusError,
     VebusInvalidValueError,
     VebusTimeoutError,
@@ -126,11 +127,17 @@ class VebusClient:
         self._ess_target: int | None = None
         self._ess_until: float | None = None
         self._ess_task: asyncio.Task[None] | None = None
+        # Keep-alive and new setpoints take turns, so an old value never lands after a new one.
+        self._ess_lock = asyncio.Lock()
+        # Two callers that find the session invalid start one session between them.
+        self._session_lock = asyncio.Lock()
+        self._closed = False
 
     # --- session -----------------------------------------------------------------------------
 
     async def connect(self) -> UnitInfo:
         """Open the port and start a session (see :meth:`ensure_session`)."""
+        self._closed = False
         if not self.connection.is_open:
             await self.connection.open()
         return await self.ensure_session()
@@ -141,19 +148,24 @@ class VebusClient:
             with contextlib.suppress(VebusError):
                 await self.release_ess_setpoint()
         await self._stop_ess_task()
+        self._closed = True
         await self.connection.close()
         self._needs_init = True
 
     async def ensure_session(self) -> UnitInfo:
         """(Re)start the session if the port, the interface or the unit was reset."""
-        if not self.connection.is_open:
-            # The port went away (or was closed): open it again and start afresh.
-            await self.connection.close()
-            await self.connection.open()
-            self._needs_init = True
-        if self._needs_init or self.unit is None:
-            self.unit = await self._start_session()
-        return self.unit
+        async with self._session_lock:
+            if self._closed:
+                # Closed by its owner (e.g. the entry unloading): do not reopen the port.
+                raise VebusConnectionError(f"{self.url} was closed")
+            if not self.connection.is_open:
+                # The port went away: open it again and start afresh.
+                await self.connection.close()
+                await self.connection.open()
+                self._needs_init = True
+            if self._needs_init or self.unit is None:
+                self.unit = await self._start_session()
+            return self.unit
 
     async def _start_session(self) -> UnitInfo:
         if self.unit is not None:
@@ -417,7 +429,8 @@ class VebusClient:
 
         When the duration ends the setpoint goes back to 0.
         """
-        await self.write_ess_setpoint(watts)
+        async with self._ess_lock:
+            await self.write_ess_setpoint(watts)
         loop = asyncio.get_running_loop()
         self._ess_target = watts
         self._ess_until = None if duration_s is None else loop.time() + duration_s
@@ -429,7 +442,8 @@ class VebusClient:
         self._ess_target = None
         self._ess_until = None
         await self._stop_ess_task()
-        await self.write_ess_setpoint(0)
+        async with self._ess_lock:
+            await self.write_ess_setpoint(0)
 
     async def _stop_ess_task(self) -> None:
         task, self._ess_task = self._ess_task, None
@@ -442,15 +456,17 @@ class VebusClient:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(ESS_KEEPALIVE_S)
-            target = self._ess_target
-            if target is None:
-                return
             try:
-                if self._ess_until is not None and loop.time() >= self._ess_until:
-                    self._ess_target = None
-                    await self.write_ess_setpoint(0)
-                    return
-                await self.write_ess_setpoint(target)
+                async with self._ess_lock:
+                    # Read under the lock: a new setpoint written meanwhile is the one to keep.
+                    target = self._ess_target
+                    if target is None:
+                        return
+                    if self._ess_until is not None and loop.time() >= self._ess_until:
+                        self._ess_target = None
+                        await self.write_ess_setpoint(0)
+                        return
+                    await self.write_ess_setpoint(target)
             except VebusError as err:
                 # The next round tries again; the assistant's fallback covers the gap.
                 _LOGGER.debug("Could not refresh the ESS setpoint: %s", err)
