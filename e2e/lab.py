@@ -1,0 +1,154 @@
+"""The demo set-up: two simulated Marstek batteries, a simulated MultiPlus, a real Home Assistant.
+
+Both batteries share one Open API port on their own loopback addresses, as batteries on one LAN
+do; the MultiPlus's MK3 is served over TCP the way ser2net serves a real one.  The simulators
+run in the caller's event loop so tests can read their ground truth directly; Home Assistant is
+a separate `hass` process that reaches them only over loopback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+import secrets
+from typing import Any
+
+from simulators.marstek import DEFAULT_PORT, MarstekSimulator
+from simulators.vebus import VebusSimulator
+
+from .client import Credentials, HassClient
+from .flows import add_marstek, add_vebus
+from .hass_process import HassProcess
+from .ports import free_tcp_port, free_udp_port
+from .waiting import eventually
+
+
+@dataclass(frozen=True, slots=True)
+class BatterySpec:
+    profile: str
+    host: str
+
+
+BATTERIES = (BatterySpec("venus-e3", "127.0.0.2"), BatterySpec("venus-a", "127.0.0.3"))
+VEBUS_MODEL = "multiplus-ii-48-3000"
+# A household that gives every entity something to show: load on the CT, sun on the Venus A.
+HOUSE_LOAD_W = 450.0
+PV_PER_CHANNEL_W = 300.0
+INITIAL_SOC = 60.0
+VEBUS_AC_LOAD_W = 300.0
+DEMO_HASS_PORT = 8123
+# Seconds; a cold start on a busy two-core machine takes well under a minute.
+START_TIMEOUT_S = 120.0
+
+
+class SimulatedDevices:
+    """The three simulated devices; `stop` and `start` again to take them off the network."""
+
+    def __init__(self, marstek_port: int) -> None:
+        self.marstek_port = marstek_port
+        self.batteries = [
+            MarstekSimulator(profile=spec.profile, host=spec.host, port=marstek_port, seed=index)
+            for index, spec in enumerate(BATTERIES)
+        ]
+        for battery in self.batteries:
+            battery.set_ground_truth(
+                soc=INITIAL_SOC,
+                house_load_w=HOUSE_LOAD_W,
+                pv_w=[PV_PER_CHANNEL_W] * battery.profile.pv_channels,
+            )
+        self.multiplus = VebusSimulator(VEBUS_MODEL)
+        self.multiplus.set_ground_truth(ac_load_w=VEBUS_AC_LOAD_W)
+        self._vebus_port = 0  # the kernel picks one the first time; restarts reuse it
+        self._multiplus_listening = False
+
+    @property
+    def vebus_url(self) -> str:
+        """What the user types in the VE.Bus form (like a ser2net port)."""
+        return f"socket://127.0.0.1:{self._vebus_port}"
+
+    async def start(self) -> None:
+        """Start whichever simulators are not listening (all of them the first time)."""
+        for battery in self.batteries:
+            await battery.start()
+        await self.start_multiplus()
+
+    async def stop(self) -> None:
+        for battery in self.batteries:
+            await battery.stop()
+        await self.stop_multiplus()
+
+    async def start_multiplus(self) -> None:
+        if self._multiplus_listening:
+            return
+        url = await self.multiplus.start_tcp("127.0.0.1", self._vebus_port)
+        self._vebus_port = int(url.rsplit(":", 1)[1])
+        self._multiplus_listening = True
+
+    async def stop_multiplus(self) -> None:
+        """Close the port and the connection to it, as when ser2net's host goes down."""
+        await self.multiplus.stop()
+        self._multiplus_listening = False
+
+
+@dataclass(slots=True)
+class Lab:
+    """Everything one demo or test session runs, and how to reach it."""
+
+    devices: SimulatedDevices
+    hass: HassProcess
+    client: HassClient
+    user: Credentials
+
+    @classmethod
+    async def create(
+        cls, config_dir: Path, *, marstek_port: int | None = None, hass_port: int | None = None
+    ) -> Lab:
+        """Ports as given, else free ones (the defaults when free): a demo and tests coexist.
+
+        A coroutine only because the HTTP client must be made inside the loop that uses it.
+        """
+        if marstek_port is None:
+            marstek_port = free_udp_port(DEFAULT_PORT)
+        if hass_port is None:
+            hass_port = free_tcp_port(DEMO_HASS_PORT)
+        devices = SimulatedDevices(marstek_port)
+        hass = HassProcess(config_dir, hass_port)
+        user = Credentials(name="Demo", username="demo", password=secrets.token_urlsafe(12))
+        return cls(devices=devices, hass=hass, client=HassClient(hass.url), user=user)
+
+    async def start_hass(self) -> None:
+        """Start the process and wait until its HTTP server answers."""
+        self.hass.write_config()
+        await self.hass.start()
+        await eventually(self._serving, START_TIMEOUT_S)
+
+    async def _serving(self) -> str | None:
+        if self.hass.exit_code() is not None:
+            raise RuntimeError(f"hass exited at start-up:\n{self.hass.log_tail()}")
+        return await self.client.serving()
+
+    async def restart_hass(self) -> None:
+        """Stop hass cleanly and start it again with the same configuration and login."""
+        await self.hass.stop()
+        await self.start_hass()
+        await eventually(self.client.running, START_TIMEOUT_S)
+
+    async def set_up(self) -> list[dict[str, Any]]:
+        """Onboard the demo user, then add the three devices as a user would.
+
+        Returns the created config entries (``entry_id``, ``title``, ...), batteries first.
+        """
+        await self.client.onboard(self.user)
+        await eventually(self.client.running, START_TIMEOUT_S)
+        created = [
+            await add_marstek(self.client, battery.host, self.devices.marstek_port)
+            for battery in self.devices.batteries
+        ]
+        created.append(await add_vebus(self.client, self.devices.vebus_url))
+        return [result["result"] for result in created]
+
+    async def close(self) -> None:
+        """Stop hass first (it would log every missing reply), then the simulators."""
+        await self.hass.stop()
+        await self.client.close()
+        await self.devices.stop()
