@@ -48,11 +48,6 @@ def test_vebus_values_follow_the_multiplus_within_one_cycle(setup: Setup, run: R
     run(eventually(check, VEBUS_CYCLE_S))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ES.GetStatus bat_cap is the rated capacity on all but the E mini, yet the client "
-    "reads it as the remaining energy (marstek/messages.py parse_es_status)",
-)
 def test_remaining_capacity_is_the_stored_energy(setup: Setup, run: Run) -> None:
     def expected() -> list[Expected]:
         return [

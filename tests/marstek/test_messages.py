@@ -73,7 +73,8 @@ def _result(payload: bytes) -> dict[str, object]:
 def test_fixture_1_venus_a_energy_system_status() -> None:
     status = parse_es_status(_result(FIXTURE_1), VENUS_A_147)
     assert status.soc == 40
-    assert status.remaining_capacity_wh == 2080
+    # bat_cap 2080 at 40 % is the Venus A's rated size, not the energy it holds.
+    assert status.remaining_capacity_wh is None
     assert status.total_grid_output_energy_wh == 3110
     assert status.total_grid_input_energy_wh == 3225
     assert status.total_pv_energy_wh == 0
@@ -81,6 +82,13 @@ def test_fixture_1_venus_a_energy_system_status() -> None:
     # reading the balance would be wrong, so the battery power is unknown, not invented.
     assert status.battery_power_w is None
     assert not status.battery_power_derived
+
+
+def test_only_the_e_mini_reports_stored_energy_in_bat_cap() -> None:
+    raw = {"bat_soc": 40, "bat_cap": 832}
+    assert parse_es_status(raw, resolve_profile("Venus E mini", 300)).remaining_capacity_wh == 832
+    for device, ver in (("VenusE", 156), ("VenusE 3.0", 150), ("Venus D", 151)):
+        assert parse_es_status(raw, resolve_profile(device, ver)).remaining_capacity_wh is None
 
 
 def test_fixtures_1_and_2_together_show_pv_charging_the_battery() -> None:

@@ -272,7 +272,9 @@ def parse_es_status(
         ongrid_power_w=ongrid,
         offgrid_power_w=offgrid,
         pv_power_w=pv,
-        remaining_capacity_wh=_non_negative(number(result, "bat_cap")),
+        remaining_capacity_wh=(
+            _non_negative(number(result, "bat_cap")) if profile.es_capacity_is_remaining else None
+        ),
         total_pv_energy_wh=_non_negative(
             number(result, "total_pv_energy", profile.pv_energy_scale)
         ),

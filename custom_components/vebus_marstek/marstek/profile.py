@@ -102,6 +102,7 @@ class FirmwareProfile:
     reset_prone: bool
     mode_readback_reverts: bool  # ES.GetMode right after ES.SetMode reverts the mode
     es_pv_hardcoded_zero: bool  # ES.GetStatus pv_power is always 0; PV.GetStatus is the truth
+    es_capacity_is_remaining: bool  # ES.GetStatus bat_cap is stored energy, not the rated size
     # Multipliers from the raw wire value to W, Wh or degrees Celsius.
     battery_power_scale: float
     grid_energy_scale: float
@@ -140,6 +141,7 @@ def resolve_profile(device: str | None, ver: object) -> FirmwareProfile:
         mode_readback_reverts=g == 148,
         es_pv_hardcoded_zero=(family is Family.VENUS_A and g <= 148)
         or (family is Family.VENUS_D and g <= 147),
+        es_capacity_is_remaining=family is Family.VENUS_E_MINI,
         battery_power_scale=0.1 if (e2 and g < 154) or (e3 and g <= 139) else 1.0,
         grid_energy_scale=(10.0 if g < 154 else 100.0) if e2 else 1.0,
         pv_energy_scale=10.0 if (a_or_d and g >= 149) or g >= 150 else 1.0,
