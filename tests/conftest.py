@@ -285,7 +285,7 @@ def make_vebus_entry(
     """A configured VE.Bus unit with fast test timeouts."""
     return MockConfigEntry(
         domain=DOMAIN,
-        title=f"Victron {unique_id}",
+        title=f"Victron VE.Bus {unique_id[-4:]}",
         unique_id=unique_id,
         data={CONF_DEVICE: url, CONF_DEVICE_KIND: "vebus"},
         options={**VEBUS_FAST_OPTIONS, **(options or {})},

@@ -98,7 +98,8 @@ async def test_pick_port(
         result["flow_id"], {CONF_DEVICE: vebus_simulator.url}
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == f"Victron {VEBUS_SERIAL}"
+    # The serial number is the unique id; the title (and so the entity ids) show its end.
+    assert result["title"] == "Victron VE.Bus BCDE"
     assert result["data"] == {CONF_DEVICE: vebus_simulator.url, CONF_DEVICE_KIND: "vebus"}
     assert result["result"].unique_id == VEBUS_SERIAL
     assert vebus_simulator.dangerous == []
@@ -244,7 +245,7 @@ async def test_usb_discovery(hass: HomeAssistant, pty_simulator: VebusSimulator)
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "usb_confirm"
     assert result["description_placeholders"] == {
-        "name": f"Victron {VEBUS_SERIAL}",
+        "name": "Victron VE.Bus BCDE",
         "device": pty_simulator.pty_path,
     }
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})

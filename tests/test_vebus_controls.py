@@ -25,7 +25,7 @@ from .conftest import make_vebus_entry, vebus_refresh
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.usefixtures("socket_enabled")]
 
-PREFIX = "victron_hq2132abcde"
+PREFIX = "victron_ve_bus_bcde"
 SWITCH_MODE = f"select.{PREFIX}_switch_mode"
 INPUT_LIMIT = f"number.{PREFIX}_ac_input_current_limit"
 ESS = f"number.{PREFIX}_ess_setpoint"

@@ -20,7 +20,7 @@ from .conftest import VEBUS_SERIAL, FakeClock, make_vebus_simulator, vebus_refre
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.usefixtures("socket_enabled")]
 
-PREFIX = "sensor.victron_hq2132abcde"
+PREFIX = "sensor.victron_ve_bus_bcde"
 BATTERY_VOLTAGE = f"{PREFIX}_battery_voltage"
 
 

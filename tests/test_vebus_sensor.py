@@ -16,7 +16,7 @@ from .conftest import VEBUS_SERIAL, vebus_refresh
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.usefixtures("socket_enabled")]
 
-PREFIX = "sensor.victron_hq2132abcde"
+PREFIX = "sensor.victron_ve_bus_bcde"
 
 
 @pytest.mark.parametrize(

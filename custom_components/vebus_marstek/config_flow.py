@@ -483,7 +483,12 @@ class VebusMarstekConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 def _vebus_title(unit: UnitInfo) -> str:
-    return f"Victron {unit.serial_number}" if unit.serial_number else "Victron VE.Bus"
+    """The end of the serial number tells several units apart without publishing it.
+
+    The title names the device and its entity ids and appears in Home Assistant's log.
+    """
+    suffix = f" {unit.serial_number[-4:]}" if unit.serial_number else ""
+    return f"Victron VE.Bus{suffix}"
 
 
 class _OneFormOptionsFlow(OptionsFlowWithReload):

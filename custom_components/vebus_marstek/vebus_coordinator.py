@@ -318,10 +318,12 @@ class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
                     "device": self.client.url,
                 },
             )
+        # The path is in the repair issue only: Home Assistant logs this message, and a
+        # /dev/serial/by-id path names the interface's USB serial number.
         return UpdateFailed(
             translation_domain=DOMAIN,
             translation_key="port_missing",
-            translation_placeholders={"device": self.client.url},
+            translation_placeholders={"name": self.config_entry.title},
         )
 
     def _port_present(self) -> None:
@@ -358,7 +360,7 @@ class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
                 translation_placeholders={"error": str(err)},
             )
         if isinstance(err, VebusConnectionError):
-            key, placeholders = "port_missing", {"device": self.client.url}
+            key, placeholders = "port_missing", {"name": self.config_entry.title}
         elif isinstance(err, VebusTimeoutError):
             key, placeholders = "unit_not_answering", {"name": self.config_entry.title}
         else:  # refused (access level, unknown id) or not supported by this unit

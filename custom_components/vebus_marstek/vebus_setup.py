@@ -43,7 +43,7 @@ async def async_start_vebus(hass: HomeAssistant, entry: ConfigEntry) -> VebusRun
     client = client_for(entry)
     # Registered first, so that a setup failing half-way still releases the port.
     entry.async_on_unload(client.close)
-    placeholders = {"device": client.url}
+    placeholders = {"name": entry.title}  # logged by Home Assistant: no port path
     try:
         unit = await client.connect()
         if entry.options.get(CONF_STANDBY) and is_mk3(unit):

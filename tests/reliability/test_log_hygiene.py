@@ -14,6 +14,7 @@ from pathlib import Path
 import re
 from unittest.mock import patch
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -77,7 +78,6 @@ class Scenario:
 
     async def run(self) -> None:
         await self.battery.start()
-        await self._point_link()
         battery_entry = make_entry(self.port)
         unit_entry = make_vebus_entry(str(self.link), options={"request_timeout": 0.1})
         try:
@@ -87,7 +87,11 @@ class Scenario:
             )
             assert await self.hass.config_entries.async_setup(battery_entry.entry_id)
             unit_entry.add_to_hass(self.hass)
-            assert await self.hass.config_entries.async_setup(unit_entry.entry_id)
+            # Home Assistant starts before the MK3 is plugged in: the entry waits for it.
+            assert not await self.hass.config_entries.async_setup(unit_entry.entry_id)
+            assert unit_entry.state is ConfigEntryState.SETUP_RETRY
+            await self._point_link()
+            assert await self.hass.config_entries.async_reload(unit_entry.entry_id)
             await self.hass.async_block_till_done()
             await refresh(battery_entry, 3)  # every tier: Wi-Fi (SSID), BLE and device (MACs)
             await vebus_refresh(unit_entry, 2)
@@ -129,30 +133,7 @@ def _logged(records: list[logging.LogRecord]) -> list[str]:
     return lines
 
 
-IDENTIFIERS = [
-    pytest.param("mac", id="mac"),
-    pytest.param("ssid", id="ssid"),
-    pytest.param(
-        "serial_number",
-        id="serial_number",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="config_flow.py _vebus_title puts the unit's serial number in the entry "
-            "title; the coordinator's name (device_coordinator.py), the INFO lines of "
-            "vebus_coordinator.py and the entity ids Home Assistant logs all carry it",
-        ),
-    ),
-    pytest.param(
-        "port_path",
-        id="port_path",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="vebus_coordinator.py _port_missing puts client.url (the by-id path, "
-            "which names the MK3's USB serial) in the UpdateFailed message, which Home "
-            "Assistant logs at ERROR ('Error fetching ... data: The serial port ...')",
-        ),
-    ),
-]
+IDENTIFIERS = ["mac", "ssid", "serial_number", "port_path"]
 
 
 @pytest.mark.usefixtures("quick_sleep")

@@ -59,7 +59,7 @@ MARSTEK_TOTALS = [
 DOD = f"number.{E3}_depth_of_discharge"
 LED = f"switch.{E3}_led"
 BLE_ADV = f"switch.{E3}_bluetooth_advertising"
-VICTRON = "victron_hq2132abcde"
+VICTRON = "victron_ve_bus_bcde"
 VEBUS_TOTALS = [
     f"sensor.{VICTRON}_{name}"
     for name in (

@@ -25,7 +25,7 @@ from .helpers import crash_records, drop_next_request
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.usefixtures("socket_enabled")]
 
-ESS = "number.victron_hq2132abcde_ess_setpoint"
+ESS = "number.victron_ve_bus_bcde_ess_setpoint"
 
 
 async def test_marstek_lost_passive_write_in_passive(

@@ -48,7 +48,7 @@ pytestmark = [pytest.mark.enable_socket, pytest.mark.usefixtures("socket_enabled
 SEED = 7
 FAULTS_PER_KIND = 26
 
-PREFIX = "victron_hq2132abcde"
+PREFIX = "victron_ve_bus_bcde"
 SWITCH_MODE = f"select.{PREFIX}_switch_mode"
 INPUT_LIMIT = f"number.{PREFIX}_ac_input_current_limit"
 ESS = f"number.{PREFIX}_ess_setpoint"
