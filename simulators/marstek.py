@@ -873,6 +873,8 @@ class Faults:
     busy_next: int = 0  # next N requests: -32700/data 403 with id 0, not executed
     set_result_false_next: int = 0  # next N writes: set_result false, nothing changes
     silent: bool = False  # answer nothing at all
+    # Methods this firmware never answers (ES.GetStatus on some Venus E 3.0 builds, B.6).
+    unanswered_methods: frozenset[str] = frozenset()
     reply_only_to_api_port: bool = False  # ignore requests whose source port != API port
     reply_to_api_port: bool = False  # send replies to the API port instead of the source port
     broadcast_replies_to: str | None = None  # send replies to (this address, API port)
@@ -1248,7 +1250,7 @@ class MarstekSimulator:
         self._requests_answerable += 1
         if self._api_switches_itself_off():
             return
-        if self._lost_on_the_way_in():
+        if self._lost_on_the_way_in() or request.method in self.faults.unanswered_methods:
             return
         if self.faults.busy_next > 0:
             self.faults.busy_next -= 1

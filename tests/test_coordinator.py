@@ -63,7 +63,19 @@ async def test_unavailable_after_three_failed_cycles(
     """Short outages keep the last values; the third silent cycle makes entities unavailable."""
     caplog.set_level(logging.INFO)
     simulator.faults.silent = True
-    await refresh(init_integration, 2)
+    simulator.requests.clear()
+    await refresh(init_integration)
+    # The first silent cycle asks everything it meant to ask (one attempt each in tests).
+    assert [r.method for r in simulator.requests] == [
+        "ES.GetStatus",
+        "ES.GetMode",
+        "EM.GetStatus",
+        "BLE.GetStatus",
+    ]
+    simulator.requests.clear()
+    await refresh(init_integration)
+    # While it stays silent, a cycle asks one question instead of all of them.
+    assert [r.method for r in simulator.requests] == ["ES.GetStatus"]
     assert hass.states.get(SOC).state == "57.0"
     await refresh(init_integration)
     assert hass.states.get(SOC).state == STATE_UNAVAILABLE
@@ -84,6 +96,25 @@ async def test_unavailable_after_three_failed_cycles(
     assert hass.states.get(SOC).state == "57.0"
     assert caplog.text.count("data recovered") == 1
     assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+
+
+async def test_a_method_that_never_answers_does_not_keep_a_battery_unavailable(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MarstekSimulator
+) -> None:
+    """Firmware that ignores ES.GetStatus still comes back after an outage."""
+    simulator.faults.unanswered_methods = frozenset({"ES.GetStatus"})
+    coordinator = init_integration.runtime_data.coordinator
+    coordinator.client.stats.clear()  # as if ES.GetStatus had never answered
+    simulator.faults.silent = True
+    await refresh(init_integration, 3)
+    assert hass.states.get(SOC).state == STATE_UNAVAILABLE
+    simulator.faults.silent = False
+    simulator.requests.clear()
+    await refresh(init_integration)
+    # ES.GetStatus goes unanswered, so the cycle goes on; ES.GetMode's answer revives it.
+    assert [r.method for r in simulator.requests][-2:] == ["ES.GetMode", "EM.GetStatus"]
+    assert coordinator.last_update_success
+    assert hass.states.get(SOC).state != STATE_UNAVAILABLE
 
 
 @pytest.mark.usefixtures("clock")
