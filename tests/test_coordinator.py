@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
@@ -26,6 +28,13 @@ GRID_INPUT = "sensor.venus_e_3_0_1ec6_grid_input_energy"
 DISCHARGED = "sensor.venus_e_3_0_1ec6_battery_discharged_energy"
 
 
+async def asked_in_a_cycle(entry: MockConfigEntry, simulator: MarstekSimulator) -> list[str]:
+    """The requests one polling cycle sends, retries included."""
+    simulator.requests.clear()
+    await refresh(entry)
+    return [request.method for request in simulator.requests]
+
+
 @pytest.mark.usefixtures("clock")
 async def test_tiers_spread_lower_requests(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MarstekSimulator
@@ -40,17 +49,17 @@ async def test_tiers_spread_lower_requests(
         "Bat.GetStatus",
         "Wifi.GetStatus",
     ]
-    simulator.requests.clear()
-    await refresh(init_integration)
-    assert [r.method for r in simulator.requests] == [
+    assert await asked_in_a_cycle(init_integration, simulator) == [
         "ES.GetStatus",
         "ES.GetMode",
         "EM.GetStatus",
         "BLE.GetStatus",
     ]
-    simulator.requests.clear()
-    await refresh(init_integration)
-    assert [r.method for r in simulator.requests] == ["ES.GetStatus", "ES.GetMode", "EM.GetStatus"]
+    assert await asked_in_a_cycle(init_integration, simulator) == [
+        "ES.GetStatus",
+        "ES.GetMode",
+        "EM.GetStatus",
+    ]
 
 
 async def test_unavailable_after_three_failed_cycles(
@@ -63,19 +72,11 @@ async def test_unavailable_after_three_failed_cycles(
     """Short outages keep the last values; the third silent cycle makes entities unavailable."""
     caplog.set_level(logging.INFO)
     simulator.faults.silent = True
-    simulator.requests.clear()
-    await refresh(init_integration)
-    # The first silent cycle asks everything it meant to ask (one attempt each in tests).
-    assert [r.method for r in simulator.requests] == [
-        "ES.GetStatus",
-        "ES.GetMode",
-        "EM.GetStatus",
-        "BLE.GetStatus",
-    ]
-    simulator.requests.clear()
-    await refresh(init_integration)
-    # While it stays silent, a cycle asks one question instead of all of them.
-    assert [r.method for r in simulator.requests] == ["ES.GetStatus"]
+    # The first silent cycle asks everything it meant to ask (one attempt each in tests);
+    # while the battery stays silent, a cycle asks one question instead of all of them.
+    first_silent_cycle = await asked_in_a_cycle(init_integration, simulator)
+    assert first_silent_cycle == ["ES.GetStatus", "ES.GetMode", "EM.GetStatus", "BLE.GetStatus"]
+    assert await asked_in_a_cycle(init_integration, simulator) == ["ES.GetStatus"]
     assert hass.states.get(SOC).state == "57.0"
     await refresh(init_integration)
     assert hass.states.get(SOC).state == STATE_UNAVAILABLE
@@ -109,10 +110,9 @@ async def test_a_method_that_never_answers_does_not_keep_a_battery_unavailable(
     await refresh(init_integration, 3)
     assert hass.states.get(SOC).state == STATE_UNAVAILABLE
     simulator.faults.silent = False
-    simulator.requests.clear()
-    await refresh(init_integration)
     # ES.GetStatus goes unanswered, so the cycle goes on; ES.GetMode's answer revives it.
-    assert [r.method for r in simulator.requests][-2:] == ["ES.GetMode", "EM.GetStatus"]
+    asked = await asked_in_a_cycle(init_integration, simulator)
+    assert asked[-2:] == ["ES.GetMode", "EM.GetStatus"]
     assert coordinator.last_update_success
     assert hass.states.get(SOC).state != STATE_UNAVAILABLE
 
@@ -277,6 +277,30 @@ async def test_method_missing_on_firmware(
     assert len(simulator.requests_for("PV.GetStatus")) == 1
     assert hass.states.get("sensor.venus_e_3_0_1ec6_pv_power").state == "unknown"
     assert hass.states.get("sensor.venus_e_3_0_1ec6_pv_1_power").state == "unknown"
+
+
+@pytest.mark.parametrize("profile", ["venus-a"])
+async def test_battery_power_is_back_with_the_first_answer_after_an_outage(
+    clock: FakeClock,
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MarstekSimulator,
+) -> None:
+    """A Venus A's battery power needs a fresh PV reading; it is not queued behind others."""
+    battery_power = "sensor.venus_e_3_0_1ec6_battery_power"
+    await refresh_all_tiers(hass, init_integration)
+    assert hass.states.get(battery_power).state not in ("unknown", STATE_UNAVAILABLE)
+    simulator.faults.silent = True
+    clock.tick(400)  # every lower tier is due by now: all of them wait for the battery
+    with patch("custom_components.vebus_marstek.marstek.device.PV_MAX_AGE_S", 0.3):
+        await refresh(init_integration, 3)
+        assert hass.states.get(battery_power).state == STATE_UNAVAILABLE
+        await asyncio.sleep(0.4)  # the last PV reading is too old to derive a power from
+        simulator.faults.silent = False
+        clock.tick(30)
+        asked = await asked_in_a_cycle(init_integration, simulator)
+    assert asked[0] == "PV.GetStatus"
+    assert hass.states.get(battery_power).state not in ("unknown", STATE_UNAVAILABLE)
 
 
 @pytest.mark.parametrize("profile", ["venus-e2"])

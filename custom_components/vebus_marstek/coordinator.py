@@ -258,11 +258,13 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
             for method in LOWER_TIER_METHODS
             if self._due[method] <= now and self.client.is_supported(method)
         ]
-        due.sort(key=lambda method: self._due[method])  # stable: catch-up order kept on ties
+        # The client derives the battery power from the PV channels when ES.GetStatus leaves
+        # it out, so a due PV reading goes first: ahead of the other catch-up requests (after
+        # an outage it would otherwise wait behind them, leaving the battery power unknown),
+        # and ahead of ES.GetStatus in the cycle.
+        due.sort(key=lambda method: (method is not Method.PV_STATUS, self._due[method]))
         picked = due[:MAX_LOWER_TIER_REQUESTS_PER_CYCLE]
         fast = [method for method in FAST_METHODS if self.client.is_supported(method)]
-        # The client derives the battery power from the PV channels when ES.GetStatus leaves
-        # it out, so a due PV reading goes first.
         first = [method for method in picked if method is Method.PV_STATUS]
         return first + fast + [method for method in picked if method is not Method.PV_STATUS]
 
@@ -293,6 +295,11 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
                 silent = err
                 if tier is not None:  # try again next cycle rather than a whole tier later
                     self._due[method] = now + self._tier_interval_s[Tier.FAST]
+                if answered == 0 and self.failed_cycles and self._has_answered(method):
+                    # Still silent: each further question would only wait out its retries,
+                    # which delays the unavailable state by minutes and floods a device
+                    # that may be restarting. A method that never answered proves nothing.
+                    break
                 continue
             answered += 1
             if tier is not None:
@@ -301,6 +308,10 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
             return self._cycle_failed(previous, silent)
         self._cycle_answered()
         return replace(previous, energy=self.energy_totals(), **changes)
+
+    def _has_answered(self, method: Method) -> bool:
+        stats = self.client.stats.get(method)
+        return stats is not None and stats.replies > 0
 
     async def _poll(self, method: Method, changes: _Changes) -> None:
         device = self.client

@@ -12,10 +12,10 @@ from e2e.waiting import Check, eventually
 from .conftest import ALL_VALUES_S, Run, Setup
 
 # Marstek entities go unavailable after three cycles without any answer. With the default
-# pacing (3 attempts of 3 s per request, 1 s back-off) and five requests due in a failing
-# cycle, such a cycle takes over a minute: about 3.5 minutes in all, measured. A VE.Bus unit
-# goes after two timed-out polls.
-UNAVAILABLE_S = 300.0
+# pacing (3 attempts of 3 s per request, 1 s back-off) the first silent cycle, which asks
+# everything due, takes about a minute; the next two ask one question each. A VE.Bus unit
+# goes after two timed-out polls, or at once when its port disappears.
+UNAVAILABLE_S = 180.0
 
 
 def _all_unavailable(setup: Setup, device: Device) -> Check:
