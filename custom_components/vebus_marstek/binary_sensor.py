@@ -14,12 +14,11 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import MarstekData
+from .coordinator import MarstekCoordinator, MarstekData
 from .entity import MarstekEntity
 from .marstek import FirmwareProfile
-from .runtime import VebusMarstekConfigEntry
+from .runtime import VebusMarstekConfigEntry, entities_for
 from .vebus_binary_sensors import vebus_binary_sensors
-from .vebus_coordinator import VebusRuntimeData
 
 PARALLEL_UPDATES = 0
 
@@ -57,16 +56,18 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One binary sensor per description the device supports."""
-    runtime = entry.runtime_data
-    if isinstance(runtime, VebusRuntimeData):
-        async_add_entities(vebus_binary_sensors(runtime.coordinator))
-        return
-    coordinator = runtime.coordinator
     async_add_entities(
+        entities_for(entry, marstek=marstek_binary_sensors, vebus=vebus_binary_sensors)
+    )
+
+
+def marstek_binary_sensors(coordinator: MarstekCoordinator) -> list[MarstekBinarySensor]:
+    """The connection states this battery's firmware reports."""
+    return [
         MarstekBinarySensor(coordinator, description)
         for description in MARSTEK_BINARY_SENSORS
         if description.has_fn(coordinator.profile)
-    )
+    ]
 
 
 class MarstekBinarySensor(MarstekEntity, BinarySensorEntity):

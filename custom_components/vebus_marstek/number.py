@@ -7,11 +7,11 @@ from homeassistant.const import PERCENTAGE, EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .coordinator import MarstekCoordinator
 from .entity import MarstekEntity
 from .marstek import DOD_MAX, DOD_MIN, MarstekDevice
-from .runtime import VebusMarstekConfigEntry
+from .runtime import VebusMarstekConfigEntry, entities_for
 from .vebus_controls import vebus_numbers
-from .vebus_coordinator import VebusRuntimeData
 
 PARALLEL_UPDATES = 1
 
@@ -32,14 +32,15 @@ async def async_setup_entry(
     entry: VebusMarstekConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Only Marstek firmware with system settings accepts DOD.SET."""
-    runtime = entry.runtime_data
-    if isinstance(runtime, VebusRuntimeData):
-        async_add_entities(vebus_numbers(runtime.coordinator))
-        return
-    coordinator = runtime.coordinator
-    if coordinator.profile.has_system_settings:
-        async_add_entities([MarstekDepthOfDischarge(coordinator, MARSTEK_DOD_NUMBER)])
+    """The settings a device accepts as numbers."""
+    async_add_entities(entities_for(entry, marstek=marstek_numbers, vebus=vebus_numbers))
+
+
+def marstek_numbers(coordinator: MarstekCoordinator) -> list[MarstekDepthOfDischarge]:
+    """Only firmware with system settings accepts DOD.SET."""
+    if not coordinator.profile.has_system_settings:
+        return []
+    return [MarstekDepthOfDischarge(coordinator, MARSTEK_DOD_NUMBER)]
 
 
 class MarstekDepthOfDischarge(MarstekEntity, NumberEntity):

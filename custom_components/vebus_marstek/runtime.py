@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry
+from collections.abc import Callable, Iterable
 
-from .coordinator import MarstekRuntimeData
-from .vebus_coordinator import VebusRuntimeData
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.helpers.entity import Entity
+
+from .coordinator import MarstekCoordinator, MarstekRuntimeData
+from .vebus_coordinator import VebusCoordinator, VebusRuntimeData
 
 type VebusMarstekConfigEntry = ConfigEntry[MarstekRuntimeData | VebusRuntimeData]
+
+
+def entities_for(
+    entry: VebusMarstekConfigEntry,
+    *,
+    marstek: Callable[[MarstekCoordinator], Iterable[Entity]],
+    vebus: Callable[[VebusCoordinator], Iterable[Entity]],
+) -> Iterable[Entity]:
+    """A platform's entities for the kind of device this entry talks to."""
+    runtime = entry.runtime_data
+    if isinstance(runtime, VebusRuntimeData):
+        return vebus(runtime.coordinator)
+    return marstek(runtime.coordinator)

@@ -12,9 +12,8 @@ from .const import DOMAIN
 from .coordinator import MarstekCoordinator
 from .entity import MarstekEntity
 from .marstek import FirmwareProfile, MarstekDevice, OperatingMode
-from .runtime import VebusMarstekConfigEntry
+from .runtime import VebusMarstekConfigEntry, entities_for
 from .vebus_controls import vebus_selects
-from .vebus_coordinator import VebusRuntimeData
 
 PARALLEL_UPDATES = 1
 
@@ -39,11 +38,12 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Every battery has an operating mode, every VE.Bus unit a remote switch."""
-    runtime = entry.runtime_data
-    if isinstance(runtime, VebusRuntimeData):
-        async_add_entities(vebus_selects(runtime.coordinator))
-        return
-    async_add_entities([MarstekModeSelect(runtime.coordinator, MARSTEK_MODE_SELECT)])
+    async_add_entities(entities_for(entry, marstek=marstek_selects, vebus=vebus_selects))
+
+
+def marstek_selects(coordinator: MarstekCoordinator) -> list[MarstekModeSelect]:
+    """The operating mode."""
+    return [MarstekModeSelect(coordinator, MARSTEK_MODE_SELECT)]
 
 
 class MarstekModeSelect(MarstekEntity, SelectEntity):

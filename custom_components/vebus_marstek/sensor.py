@@ -23,12 +23,11 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .coordinator import MarstekData
+from .coordinator import MarstekCoordinator, MarstekData
 from .device_coordinator import EnergyCounter
 from .entity import MarstekEntity
 from .marstek import FirmwareProfile, MeterStatus
-from .runtime import VebusMarstekConfigEntry
-from .vebus_coordinator import VebusRuntimeData
+from .runtime import VebusMarstekConfigEntry, entities_for
 from .vebus_sensors import vebus_sensors
 
 PARALLEL_UPDATES = 0
@@ -240,16 +239,16 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One sensor per description the device supports."""
-    runtime = entry.runtime_data
-    if isinstance(runtime, VebusRuntimeData):
-        async_add_entities(vebus_sensors(runtime.coordinator))
-        return
-    coordinator = runtime.coordinator
-    async_add_entities(
+    async_add_entities(entities_for(entry, marstek=marstek_sensors, vebus=vebus_sensors))
+
+
+def marstek_sensors(coordinator: MarstekCoordinator) -> list[MarstekSensor]:
+    """The sensors this battery's firmware has values for."""
+    return [
         MarstekSensor(coordinator, description)
         for description in MARSTEK_SENSORS
         if description.has_fn(coordinator.profile)
-    )
+    ]
 
 
 class MarstekSensor(MarstekEntity, SensorEntity):

@@ -13,9 +13,8 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from .coordinator import MarstekCoordinator, WrittenSettings
 from .entity import MarstekEntity
 from .marstek import MarstekDevice
-from .runtime import VebusMarstekConfigEntry
+from .runtime import VebusMarstekConfigEntry, entities_for
 from .vebus_controls import vebus_switches
-from .vebus_coordinator import VebusRuntimeData
 
 PARALLEL_UPDATES = 1
 
@@ -54,16 +53,15 @@ async def async_setup_entry(
     entry: VebusMarstekConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Only Marstek firmware with system settings accepts Led.Ctrl and Ble.Adv."""
-    runtime = entry.runtime_data
-    if isinstance(runtime, VebusRuntimeData):
-        async_add_entities(vebus_switches(runtime.coordinator))
-        return
-    coordinator = runtime.coordinator
-    if coordinator.profile.has_system_settings:
-        async_add_entities(
-            MarstekSwitch(coordinator, description) for description in MARSTEK_SWITCHES
-        )
+    """The settings a device accepts as switches."""
+    async_add_entities(entities_for(entry, marstek=marstek_switches, vebus=vebus_switches))
+
+
+def marstek_switches(coordinator: MarstekCoordinator) -> list[MarstekSwitch]:
+    """Only firmware with system settings accepts Led.Ctrl and Ble.Adv."""
+    if not coordinator.profile.has_system_settings:
+        return []
+    return [MarstekSwitch(coordinator, description) for description in MARSTEK_SWITCHES]
 
 
 class MarstekSwitch(MarstekEntity, SwitchEntity):
