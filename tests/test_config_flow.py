@@ -25,9 +25,17 @@ from custom_components.vebus_marstek.const import (
 )
 from simulators.marstek import MarstekSimulator
 
-from .conftest import SECOND_HOST, SECOND_MAC, SIM_HOST, SIM_MAC, make_entry, make_simulator
+from .conftest import (
+    SECOND_HOST,
+    SECOND_MAC,
+    SIM_HOST,
+    SIM_MAC,
+    free_udp_port,
+    make_entry,
+    make_simulator,
+)
 
-pytestmark = pytest.mark.usefixtures("mock_setup_entry", "fast_probes")
+pytestmark = pytest.mark.usefixtures("mock_setup_entry", "fast_probes", "default_port_unused")
 
 SILENT_HOST = "127.0.0.9"
 
@@ -39,6 +47,16 @@ def mock_setup_entry() -> Generator[AsyncMock]:
         "custom_components.vebus_marstek.async_setup_entry", return_value=True
     ) as mock_setup:
         yield mock_setup
+
+
+@pytest.fixture
+def default_port_unused(socket_enabled: None) -> Generator[None]:
+    """Scans and DHCP probes also try the default API port: one nothing on this machine uses.
+
+    Otherwise a demo or another program holding UDP 30000 here would answer in the tests.
+    """
+    with patch.object(background_discovery, "DEFAULT_PORT", free_udp_port()):
+        yield
 
 
 @pytest.fixture
