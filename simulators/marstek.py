@@ -637,6 +637,12 @@ def battery_result(profile: MarstekProfile, state: BatteryState, instance: int) 
     return result
 
 
+def _bms_silent(result: JsonObject) -> JsonObject:
+    """What a status reads while the BMS does not answer the inverter: nothing stored."""
+    zeroed = {"soc", "bat_soc", "bat_capacity", "bat_cap"}
+    return {key: 0 if key in zeroed else value for key, value in result.items()}
+
+
 def es_status_result(profile: MarstekProfile, state: BatteryState, instance: int) -> JsonObject:
     enc = profile.encoding
     pv_zero = enc.pv_hardcoded_zero
@@ -875,6 +881,8 @@ class Faults:
     silent: bool = False  # answer nothing at all
     # Methods this firmware never answers (ES.GetStatus on some Venus E 3.0 builds, B.6).
     unanswered_methods: frozenset[str] = frozenset()
+    # The BMS is not talking: status replies report 0 % and 0 Wh stored (F item 16).
+    bms_zeros: bool = False
     reply_only_to_api_port: bool = False  # ignore requests whose source port != API port
     reply_to_api_port: bool = False  # send replies to the API port instead of the source port
     broadcast_replies_to: str | None = None  # send replies to (this address, API port)
@@ -1289,7 +1297,10 @@ class MarstekSimulator:
             self.sync()
             if not isinstance(request.params, dict):
                 raise RpcError(INVALID_PARAMS)
-            return self._execute(request.method, request.params), None
+            result = self._execute(request.method, request.params)
+            if self.faults.bms_zeros and result is not None:
+                result = _bms_silent(result)
+            return result, None
         except RpcError as error:
             return None, error
 

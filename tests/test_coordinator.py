@@ -303,6 +303,28 @@ async def test_battery_power_is_back_with_the_first_answer_after_an_outage(
     assert hass.states.get(battery_power).state not in ("unknown", STATE_UNAVAILABLE)
 
 
+async def test_state_of_charge_is_held_through_bms_zeros(
+    clock: FakeClock,
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    simulator: MarstekSimulator,
+) -> None:
+    """A BMS that stops talking reads 0 %: the last reading stays, for ten minutes at most."""
+    remaining = "sensor.venus_e_3_0_1ec6_remaining_capacity"
+    await refresh_all_tiers(hass, init_integration)
+    stored = hass.states.get(remaining).state
+    assert float(stored) > 0
+    simulator.faults.bms_zeros = True
+    clock.tick(301)  # Bat.GetStatus, the source of the remaining capacity, is due again
+    asked = await asked_in_a_cycle(init_integration, simulator)
+    assert {"ES.GetStatus", "Bat.GetStatus"} <= set(asked)
+    assert hass.states.get(SOC).state == "57.0"
+    assert hass.states.get(remaining).state == stored
+    clock.tick(301)
+    await refresh(init_integration)
+    assert hass.states.get(SOC).state == "0.0"
+
+
 @pytest.mark.parametrize("profile", ["venus-e2"])
 async def test_unknown_mode_and_idle(
     hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MarstekSimulator

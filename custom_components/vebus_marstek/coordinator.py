@@ -67,6 +67,7 @@ from .marstek import (
     ModeStatus,
     Pacing,
     PvStatus,
+    SilentZeroGuard,
     WifiStatus,
 )
 
@@ -205,6 +206,7 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
             math.ceil(API_SILENT_AFTER.total_seconds() / fast_s),
         )
         self._totals = {counter: MonotonicTotal() for counter in _LIFETIME_COUNTERS}
+        self._silent_zeros = SilentZeroGuard()
         self._max_gap_s = fast_s * 2.5
         self._battery_energy = EnergyIntegrator(max_gap_s=self._max_gap_s)
 
@@ -317,7 +319,7 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
         device = self.client
         match method:
             case Method.ES_STATUS:
-                es = await device.get_es_status()
+                es = self._silent_zeros.es_status(await device.get_es_status(), monotonic())
                 changes["es"] = es
                 self._add_energy(es)
             case Method.ES_MODE:
@@ -327,7 +329,8 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
             case Method.PV_STATUS:
                 changes["pv"] = await device.get_pv_status()
             case Method.BATTERY_STATUS:
-                changes["battery"] = await device.get_battery_status()
+                battery = await device.get_battery_status()
+                changes["battery"] = self._silent_zeros.battery_status(battery, monotonic())
             case Method.WIFI_STATUS:
                 changes["wifi"] = await device.get_wifi_status()
             case Method.BLE_STATUS:

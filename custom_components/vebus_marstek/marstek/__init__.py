@@ -35,6 +35,7 @@ from .models import (
     WifiStatus,
 )
 from .profile import Family, FirmwareProfile, resolve_profile
+from .silent_zeros import SilentZeroGuard
 
 __all__ = [
     "DEFAULT_PORT",
@@ -71,6 +72,7 @@ __all__ = [
     "PassiveRequest",
     "PvChannel",
     "PvStatus",
+    "SilentZeroGuard",
     "WifiStatus",
     "broadcast_targets",
     "discover",
