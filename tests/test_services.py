@@ -7,6 +7,7 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -35,6 +36,13 @@ async def test_set_passive_mode(
     assert simulator.state.passive_power_w == -1500
     params = simulator.requests_for("ES.SetMode")[-1].params["config"]["passive_cfg"]
     assert params == {"power": -1500, "cd_time": 3600}
+    # ES.GetMode cannot report power or end: they are shown as written.
+    assert hass.states.get("sensor.venus_e_3_0_1ec6_passive_power").state == "-1500"
+    ends = dt_util.parse_datetime(
+        hass.states.get("sensor.venus_e_3_0_1ec6_passive_mode_ends").state
+    )
+    assert ends is not None
+    assert abs((ends - dt_util.utcnow()).total_seconds() - 3600) < 5
 
 
 async def test_set_and_clear_manual_schedule(
@@ -62,10 +70,23 @@ async def test_set_and_clear_manual_schedule(
         "power": -800,
         "enable": 1,
     }
+    settings = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator.settings
+    assert settings.as_dict()["manual_slots"] == {
+        "2": {
+            "slot": 2,
+            "start": "12:00",
+            "end": "14:30",
+            "weekdays": [0, 6],
+            "power_w": -800,
+            "enabled": True,
+        }
+    }
     await _call(hass, "clear_manual_schedule", {"device_id": device_id, "slot": 2})
     cfg = simulator.requests_for("ES.SetMode")[-1].params["config"]["manual_cfg"]
     assert cfg["time_num"] == 2
     assert cfg["enable"] == 0
+    settings = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator.settings
+    assert settings.manual_slots[2].enabled is False
 
 
 @pytest.mark.parametrize(
@@ -111,6 +132,9 @@ async def test_invalid_input_sends_nothing(
         await _call(hass, service, {"device_id": device_id, **data})
     assert err.value.translation_key == key
     assert len(simulator.requests) == sent
+    settings = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator.settings
+    assert settings.passive is None
+    assert settings.manual_slots == {}
 
 
 async def test_unknown_and_foreign_devices(
@@ -162,3 +186,5 @@ async def test_device_failures(
     assert err.value.translation_domain == DOMAIN
     # Silence to the write and to the read-back: nobody knows whether it took effect.
     assert err.value.translation_key == "write_unconfirmed"
+    # So it is not shown as the last written Passive power either.
+    assert hass.states.get("sensor.venus_e_3_0_1ec6_passive_power").state == "unknown"

@@ -55,6 +55,7 @@ from .marstek import (
     DeviceIdentity,
     EnergySystemStatus,
     FirmwareProfile,
+    ManualSlot,
     MarstekConnectionError,
     MarstekDevice,
     MarstekDeviceError,
@@ -70,6 +71,7 @@ from .marstek import (
     SilentZeroGuard,
     WifiStatus,
 )
+from .written_settings import SettingsUpdate, WrittenSettings
 
 type MarstekConfigEntry = ConfigEntry[MarstekRuntimeData]
 
@@ -97,15 +99,6 @@ class MarstekData:
     energy: Mapping[EnergyCounter, float | None] = field(default_factory=dict)
 
 
-@dataclass(kw_only=True)
-class WrittenSettings:
-    """Write-only device settings, as last written from Home Assistant (unknown until then)."""
-
-    dod: int | None = None
-    led: bool | None = None
-    ble_advertising: bool | None = None
-
-
 class _Changes(TypedDict, total=False):
     """Fields of MarstekData answered in one cycle."""
 
@@ -116,14 +109,6 @@ class _Changes(TypedDict, total=False):
     battery: BatteryStatus
     wifi: WifiStatus
     ble: BleStatus
-
-
-class SettingsUpdate(TypedDict, total=False):
-    """A successful write of write-only settings."""
-
-    dod: int
-    led: bool
-    ble_advertising: bool
 
 
 class Tier(StrEnum):
@@ -224,24 +209,13 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
         self._battery_energy = restored_integrator(stored, "battery", max_gap_s=self._max_gap_s)
         settings = stored.get("settings")
         if isinstance(settings, dict):
-            dod = settings.get("dod")
-            led = settings.get("led")
-            ble = settings.get("ble_advertising")
-            self.settings = WrittenSettings(
-                dod=dod if isinstance(dod, int) and not isinstance(dod, bool) else None,
-                led=led if isinstance(led, bool) else None,
-                ble_advertising=ble if isinstance(ble, bool) else None,
-            )
+            self.settings = WrittenSettings.from_dict(settings)
 
     def _stored_state(self) -> StoredState:
         return {
             "totals": {str(c): total.as_dict() for c, total in self._totals.items()},
             "battery": self._battery_energy.as_dict(),
-            "settings": {
-                "dod": self.settings.dod,
-                "led": self.settings.led,
-                "ble_advertising": self.settings.ble_advertising,
-            },
+            "settings": self.settings.as_dict(),
         }
 
     def energy_totals(self) -> dict[EnergyCounter, float | None]:
@@ -420,6 +394,13 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
 
     def remember_settings(self, **written: Unpack[SettingsUpdate]) -> None:
         """Record a successful write of a write-only setting and persist it."""
-        self.settings = replace(self.settings, **written)
+        self._remember(replace(self.settings, **written))
+
+    def remember_slot(self, slot: ManualSlot) -> None:
+        """Record a successful write of a Manual schedule slot and persist it."""
+        self._remember(self.settings.with_slot(slot))
+
+    def _remember(self, settings: WrittenSettings) -> None:
+        self.settings = settings
         self._schedule_save()
         self.async_update_listeners()

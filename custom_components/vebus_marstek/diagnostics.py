@@ -46,7 +46,7 @@ def _marstek(runtime: MarstekRuntimeData) -> dict[str, object]:
         "identity": asdict(coordinator.identity),
         "profile": asdict(coordinator.profile),
         "data": asdict(data) if data is not None else None,
-        "written_settings": asdict(coordinator.settings),
+        "written_settings": coordinator.settings.as_dict(),
         "failed_cycles": coordinator.failed_cycles,
         "unsupported_methods": sorted(device.unsupported),
         "method_stats": {

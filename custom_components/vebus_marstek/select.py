@@ -74,7 +74,7 @@ class MarstekModeSelect(MarstekEntity, SelectEntity):
 
         async def write(device: MarstekDevice) -> None:
             if mode is OperatingMode.MANUAL:
-                await device.select_manual_mode()
+                self.coordinator.remember_slot(await device.select_manual_mode())
             else:
                 await device.set_mode(mode)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -29,6 +30,7 @@ from .entity import MarstekEntity
 from .marstek import FirmwareProfile, MeterStatus
 from .runtime import VebusMarstekConfigEntry, entities_for
 from .vebus_sensors import vebus_sensors
+from .written_settings import WrittenSettings
 
 PARALLEL_UPDATES = 0
 
@@ -242,13 +244,19 @@ async def async_setup_entry(
     async_add_entities(entities_for(entry, marstek=marstek_sensors, vebus=vebus_sensors))
 
 
-def marstek_sensors(coordinator: MarstekCoordinator) -> list[MarstekSensor]:
+def marstek_sensors(coordinator: MarstekCoordinator) -> list[SensorEntity]:
     """The sensors this battery's firmware has values for."""
-    return [
+    sensors: list[SensorEntity] = [
         MarstekSensor(coordinator, description)
         for description in MARSTEK_SENSORS
         if description.has_fn(coordinator.profile)
     ]
+    if coordinator.profile.accepts_passive:
+        sensors += [
+            MarstekSettingSensor(coordinator, description)
+            for description in MARSTEK_PASSIVE_SENSORS
+        ]
+    return sensors
 
 
 class MarstekSensor(MarstekEntity, SensorEntity):
@@ -260,3 +268,39 @@ class MarstekSensor(MarstekEntity, SensorEntity):
     def native_value(self) -> StateType:
         """The latest value."""
         return self.entity_description.value_fn(self.coordinator.data)
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarstekSettingSensorDescription(SensorEntityDescription):
+    """A setting the battery cannot report: shown as last written from Home Assistant."""
+
+    value_fn: Callable[[WrittenSettings], float | datetime | None]
+
+
+MARSTEK_PASSIVE_SENSORS = (
+    MarstekSettingSensorDescription(
+        key="passive_power",
+        translation_key="passive_power",
+        device_class=SensorDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        value_fn=lambda settings: settings.passive.power_w if settings.passive else None,
+    ),
+    MarstekSettingSensorDescription(
+        key="passive_end",
+        translation_key="passive_end",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda settings: settings.passive.ends_at if settings.passive else None,
+    ),
+)
+
+
+class MarstekSettingSensor(MarstekEntity, SensorEntity):
+    """The last Passive mode request (ES.GetMode does not report its power or end)."""
+
+    entity_description: MarstekSettingSensorDescription
+    _attr_assumed_state = True
+
+    @property
+    def native_value(self) -> float | datetime | None:
+        """What was last written (unknown until then; kept across restarts)."""
+        return self.entity_description.value_fn(self.coordinator.settings)

@@ -3,11 +3,12 @@ the VE.Bus ESS setpoint and remote switch in vebus_services."""
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import time, timedelta
 
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant, ServiceCall, callback
 from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from .const import DOMAIN, DeviceKind
@@ -20,6 +21,7 @@ from .marstek import (
     MarstekDevice,
 )
 from .vebus_services import async_setup_vebus_services
+from .written_settings import PassiveSetting
 
 SERVICE_SET_PASSIVE_MODE = "set_passive_mode"
 SERVICE_SET_MANUAL_SCHEDULE = "set_manual_schedule"
@@ -100,6 +102,8 @@ async def _async_set_passive_mode(call: ServiceCall) -> None:
 
     async def write(device: MarstekDevice) -> None:
         await device.set_passive(power, duration)
+        ends_at = dt_util.utcnow() + timedelta(seconds=duration)
+        coordinator.remember_settings(passive=PassiveSetting(power_w=power, ends_at=ends_at))
 
     await coordinator.async_write(write)
 
@@ -107,6 +111,7 @@ async def _async_set_passive_mode(call: ServiceCall) -> None:
 async def _async_write_slot(coordinator: MarstekCoordinator, slot: ManualSlot) -> None:
     async def write(device: MarstekDevice) -> None:
         await device.set_manual_slot(slot)
+        coordinator.remember_slot(slot)
 
     await coordinator.async_write(write)
 

@@ -10,11 +10,12 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import MarstekCoordinator, WrittenSettings
+from .coordinator import MarstekCoordinator
 from .entity import MarstekEntity
 from .marstek import MarstekDevice
 from .runtime import VebusMarstekConfigEntry, entities_for
 from .vebus_controls import vebus_switches
+from .written_settings import WrittenSettings
 
 PARALLEL_UPDATES = 1
 

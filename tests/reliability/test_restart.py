@@ -18,6 +18,8 @@ from homeassistant import loader
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import format_mac
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -58,6 +60,8 @@ MARSTEK_TOTALS = [
 ]
 DOD = f"number.{E3}_depth_of_discharge"
 LED = f"switch.{E3}_led"
+PASSIVE_POWER = f"sensor.{E3}_passive_power"
+PASSIVE_END = f"sensor.{E3}_passive_mode_ends"
 BLE_ADV = f"switch.{E3}_bluetooth_advertising"
 VICTRON = "victron_ve_bus_bcde"
 VEBUS_TOTALS = [
@@ -75,8 +79,24 @@ def _values(hass: HomeAssistant, entity_ids: list[str]) -> dict[str, float]:
     return {entity_id: float(hass.states.get(entity_id).state) for entity_id in entity_ids}
 
 
-def _settings(hass: HomeAssistant) -> tuple[str, str, str]:
-    return hass.states.get(DOD).state, hass.states.get(LED).state, hass.states.get(BLE_ADV).state
+def _settings(hass: HomeAssistant) -> tuple[str, ...]:
+    return tuple(
+        hass.states.get(entity_id).state
+        for entity_id in (DOD, LED, BLE_ADV, PASSIVE_POWER, PASSIVE_END)
+    )
+
+
+async def _write_passive_and_slot(hass: HomeAssistant) -> None:
+    """A schedule slot, then Passive again (a slot write switches the battery to Manual)."""
+    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, format_mac(SIM_MAC))})
+    assert device is not None
+    slot = {"slot": 3, "start_time": "07:00", "end_time": "08:30", "power": -600}
+    await hass.services.async_call(
+        DOMAIN, "set_manual_schedule", {"device_id": device.id, **slot}, blocking=True
+    )
+    await hass.services.async_call(
+        DOMAIN, "set_passive_mode", {"device_id": device.id, "power": 720}, blocking=True
+    )
 
 
 @asynccontextmanager
@@ -143,14 +163,18 @@ async def test_marstek_restart_keeps_totals_and_settings(
     await hass.services.async_call("number", "set_value", {"entity_id": DOD, "value": 60}, True)
     await hass.services.async_call("switch", "turn_off", {"entity_id": LED}, True)
     await hass.services.async_call("switch", "turn_off", {"entity_id": BLE_ADV}, True)
+    await _write_passive_and_slot(hass)
     totals = _values(hass, MARSTEK_TOTALS)
     assert totals[f"sensor.{E3}_battery_discharged_energy"] == pytest.approx(0.006, abs=5e-4)
-    assert _settings(hass) == ("60.0", "off", "off")
+    settings = _settings(hass)
+    assert settings[:4] == ("60.0", "off", "off", "720")
 
     # Stop: the delayed save is written at the final write, nothing is unloaded.
     await hass.async_stop()
     stored = hass_storage[f"{DOMAIN}.{entry.entry_id}"]["data"]
-    assert stored["settings"] == {"dod": 60, "led": False, "ble_advertising": False}
+    assert stored["settings"]["dod"] == 60
+    assert stored["settings"]["passive"]["power_w"] == 720
+    assert stored["settings"]["manual_slots"]["3"]["start"] == "07:00"
     assert stored["battery"]["positive_wh"] == pytest.approx(6.0)
     await _process_ends(entry)
 
@@ -166,7 +190,9 @@ async def test_marstek_restart_keeps_totals_and_settings(
         await _retry_setup(hass2)
         assert entry2.state is ConfigEntryState.LOADED
         assert _values(hass2, MARSTEK_TOTALS) == totals
-        assert _settings(hass2) == ("60.0", "off", "off")
+        assert _settings(hass2) == settings
+        slot = entry2.runtime_data.coordinator.settings.manual_slots[3]
+        assert (slot.power_w, slot.weekdays) == (-600, frozenset(range(7)))
         # Real readings again: the totals continue from where they were.
         battery.state.grid_input_wh = 123_500.0
         battery.state.grid_output_wh = 98_760.0
@@ -190,10 +216,13 @@ async def test_marstek_reload_keeps_settings(
     await hass.services.async_call("number", "set_value", {"entity_id": DOD, "value": 45}, True)
     await hass.services.async_call("switch", "turn_off", {"entity_id": LED}, True)
     await hass.services.async_call("switch", "turn_on", {"entity_id": BLE_ADV}, True)
+    await _write_passive_and_slot(hass)
     totals = _values(hass, MARSTEK_TOTALS)
+    settings = _settings(hass)
+    assert settings[:4] == ("45.0", "off", "on", "720")
     assert await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
-    assert _settings(hass) == ("45.0", "off", "on")
+    assert _settings(hass) == settings
     assert _values(hass, MARSTEK_TOTALS) == totals
     assert await hass.config_entries.async_unload(entry.entry_id)
 

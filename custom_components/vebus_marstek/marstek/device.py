@@ -320,8 +320,8 @@ class MarstekDevice:
         self.validate_manual_slot(slot, profile)
         await self._write_mode(OperatingMode.MANUAL, manual_slot_params(slot), parameters=True)
 
-    async def select_manual_mode(self) -> None:
-        """Switch to Manual without touching the user's schedules.
+    async def select_manual_mode(self) -> ManualSlot:
+        """Switch to Manual without touching the user's schedules; returns the slot written.
 
         The device only enters Manual together with a slot write, so the last slot gets a
         disabled placeholder; slot 0, where users keep their own schedule, is left alone.
@@ -338,6 +338,7 @@ class MarstekDevice:
         await self._write_mode(
             OperatingMode.MANUAL, manual_slot_params(placeholder), parameters=True
         )
+        return placeholder
 
     async def set_passive(self, power_w: int, duration_s: int) -> None:
         """Hold ``power_w`` (positive = discharge) for ``duration_s`` seconds."""
