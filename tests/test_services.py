@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -12,6 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.vebus_marstek.const import DOMAIN
+from custom_components.vebus_marstek.written_settings import PassiveSetting
 from simulators.marstek import MarstekSimulator, Mode
 
 
@@ -43,6 +45,39 @@ async def test_set_passive_mode(
     )
     assert ends is not None
     assert abs((ends - dt_util.utcnow()).total_seconds() - 3600) < 5
+
+
+async def test_refresh_passive_mode_keeps_power_and_end(
+    hass: HomeAssistant, device_id: str, simulator: MarstekSimulator
+) -> None:
+    """The last request is sent again with the time it has left; without one, nothing is."""
+    sent = len(simulator.requests)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "refresh_passive_mode", {"device_id": device_id})
+    assert err.value.translation_key == "no_passive_request"
+    assert len(simulator.requests) == sent
+
+    await _call(hass, "set_passive_mode", {"device_id": device_id, "power": -1500, "duration": 600})
+    coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator
+    # As if 200 of its 600 seconds had passed, and the battery had dropped out of Passive.
+    ends_at = dt_util.utcnow() + timedelta(seconds=400)
+    coordinator.remember_settings(passive=PassiveSetting(power_w=-1500, ends_at=ends_at))
+    simulator.set_ground_truth(mode=Mode.AUTO)
+    await _call(hass, "refresh_passive_mode", {"device_id": device_id})
+    assert simulator.state.mode is Mode.PASSIVE
+    params = simulator.requests_for("ES.SetMode")[-1].params["config"]["passive_cfg"]
+    assert params["power"] == -1500
+    assert params["cd_time"] in (399, 400)
+    assert abs((coordinator.settings.passive.ends_at - ends_at).total_seconds()) < 2
+
+    coordinator.remember_settings(
+        passive=PassiveSetting(power_w=-1500, ends_at=dt_util.utcnow() - timedelta(seconds=1))
+    )
+    sent = len(simulator.requests)
+    with pytest.raises(ServiceValidationError) as err:
+        await _call(hass, "refresh_passive_mode", {"device_id": device_id})
+    assert err.value.translation_key == "no_passive_request"
+    assert len(simulator.requests) == sent
 
 
 async def test_set_and_clear_manual_schedule(

@@ -4,6 +4,7 @@ the VE.Bus ESS setpoint and remote switch in vebus_services."""
 from __future__ import annotations
 
 from datetime import time, timedelta
+import math
 
 from homeassistant.const import ATTR_DEVICE_ID
 from homeassistant.core import HomeAssistant, ServiceCall, callback
@@ -24,6 +25,7 @@ from .vebus_services import async_setup_vebus_services
 from .written_settings import PassiveSetting
 
 SERVICE_SET_PASSIVE_MODE = "set_passive_mode"
+SERVICE_REFRESH_PASSIVE_MODE = "refresh_passive_mode"
 SERVICE_SET_MANUAL_SCHEDULE = "set_manual_schedule"
 SERVICE_CLEAR_MANUAL_SCHEDULE = "clear_manual_schedule"
 
@@ -45,6 +47,7 @@ SET_PASSIVE_MODE_SCHEMA = vol.Schema(
         vol.Optional(ATTR_DURATION, default=DEFAULT_PASSIVE_DURATION_S): vol.Coerce(int),
     }
 )
+REFRESH_PASSIVE_MODE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
 SET_MANUAL_SCHEDULE_SCHEMA = vol.Schema(
     {
         vol.Required(ATTR_DEVICE_ID): cv.string,
@@ -100,6 +103,25 @@ async def _async_set_passive_mode(call: ServiceCall) -> None:
             "duration_out_of_range", duration=str(duration), max=str(PASSIVE_MAX_DURATION_S)
         )
 
+    await _async_write_passive(coordinator, power, duration)
+
+
+async def _async_refresh_passive_mode(call: ServiceCall) -> None:
+    """Send the last Passive request again, ending when it was going to end.
+
+    Some firmware ignores a first Passive command or drops out of Passive early; this lets an
+    automation repeat it without knowing the power and the time left.
+    """
+    coordinator = _coordinator_for(call.hass, call.data[ATTR_DEVICE_ID])
+    passive = coordinator.settings.passive
+    left_s = 0 if passive is None else (passive.ends_at - dt_util.utcnow()).total_seconds()
+    if passive is None or left_s < 1:
+        raise validation_error("no_passive_request")
+    _check_power(coordinator, passive.power_w)  # the firmware, and so the limit, may be new
+    await _async_write_passive(coordinator, passive.power_w, math.ceil(left_s))
+
+
+async def _async_write_passive(coordinator: MarstekCoordinator, power: int, duration: int) -> None:
     async def write(device: MarstekDevice) -> None:
         await device.set_passive(power, duration)
         ends_at = dt_util.utcnow() + timedelta(seconds=duration)
@@ -164,6 +186,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
     """Register the actions once for the whole integration."""
     hass.services.async_register(
         DOMAIN, SERVICE_SET_PASSIVE_MODE, _async_set_passive_mode, SET_PASSIVE_MODE_SCHEMA
+    )
+    hass.services.async_register(
+        DOMAIN,
+        SERVICE_REFRESH_PASSIVE_MODE,
+        _async_refresh_passive_mode,
+        REFRESH_PASSIVE_MODE_SCHEMA,
     )
     hass.services.async_register(
         DOMAIN, SERVICE_SET_MANUAL_SCHEDULE, _async_set_manual_schedule, SET_MANUAL_SCHEDULE_SCHEMA

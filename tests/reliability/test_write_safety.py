@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Generator
 from dataclasses import dataclass
+from datetime import timedelta
 from unittest.mock import patch
 
 from homeassistant.const import CONF_HOST, CONF_PORT
@@ -17,6 +18,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import format_mac
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -26,6 +28,7 @@ from custom_components.vebus_marstek.vebus.client import (
     ESS_KEEPALIVE_S,
     PERSISTENT_WRITE_INTERVAL_S,
 )
+from custom_components.vebus_marstek.written_settings import PassiveSetting
 from simulators.marstek import MarstekSimulator, Mode
 from simulators.vebus import LINE_STANDBY, SettingWrite, VebusSimulator
 from tests.conftest import (
@@ -210,6 +213,44 @@ async def test_marstek_passive(
     simulator.faults.execute_but_drop_reply_next = 1
     sent = _sent(simulator, "ES.SetMode")
     await _call(hass, DOMAIN, "set_passive_mode", {**passive, "power": 700, "duration": 60})
+    assert _sent(simulator, "ES.SetMode") == sent + 1
+    assert (simulator.state.mode, simulator.state.passive_power_w) == (Mode.PASSIVE, 700)
+
+
+async def test_marstek_passive_refresh(
+    hass: HomeAssistant, marstek_device_id: str, simulator: MarstekSimulator
+) -> None:
+    """ES.SetMode Passive; a request from Home Assistant that has not ended, ± model limit."""
+    refresh = {"device_id": marstek_device_id}
+    err = await _refused(hass, DOMAIN, "refresh_passive_mode", refresh)
+    assert err.translation_key == "no_passive_request"
+    assert _sent(simulator, "ES.SetMode") == 0
+    passive = {**refresh, "power": -2500, "duration": 600}
+    await _call(hass, DOMAIN, "set_passive_mode", passive)
+    await _call(hass, DOMAIN, "refresh_passive_mode", refresh)
+    config = simulator.requests_for("ES.SetMode")[-1].params["config"]
+    assert config["mode"] == "Passive"
+    assert config["passive_cfg"]["power"] == -2500
+    assert 598 <= config["passive_cfg"]["cd_time"] <= 600
+
+    coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator
+    sent = _sent(simulator, "ES.SetMode")
+    for power, ends_in_s, key in (
+        (2600, 600, "power_out_of_range"),  # remembered from a model with a higher limit
+        (100, -1, "no_passive_request"),  # ended
+    ):
+        ends_at = dt_util.utcnow() + timedelta(seconds=ends_in_s)
+        coordinator.remember_settings(passive=PassiveSetting(power_w=power, ends_at=ends_at))
+        err = await _refused(hass, DOMAIN, "refresh_passive_mode", refresh)
+        assert err.translation_key == key
+    assert _sent(simulator, "ES.SetMode") == sent
+
+    # Confirmed as above: no reply, the read-back shows Passive (coming from another mode).
+    await _call(hass, DOMAIN, "set_passive_mode", {**refresh, "power": 700, "duration": 60})
+    await _call(hass, "select", "select_option", {"entity_id": MODE, "option": "auto"})
+    simulator.faults.execute_but_drop_reply_next = 1
+    sent = _sent(simulator, "ES.SetMode")
+    await _call(hass, DOMAIN, "refresh_passive_mode", refresh)
     assert _sent(simulator, "ES.SetMode") == sent + 1
     assert (simulator.state.mode, simulator.state.passive_power_w) == (Mode.PASSIVE, 700)
 
