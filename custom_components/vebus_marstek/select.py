@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
-from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
@@ -17,11 +16,9 @@ from .vebus_controls import vebus_selects
 
 PARALLEL_UPDATES = 1
 
-MARSTEK_MODE_SELECT = SelectEntityDescription(
-    key="mode",
-    translation_key="mode",
-    entity_category=EntityCategory.CONFIG,
-)
+# A primary control (like the VE.Bus switch mode), not configuration: automations switch it,
+# and it belongs on the dashboards Home Assistant generates.
+MARSTEK_MODE_SELECT = SelectEntityDescription(key="mode", translation_key="mode")
 
 
 def supported_modes(profile: FirmwareProfile) -> list[OperatingMode]:
