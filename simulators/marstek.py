@@ -148,6 +148,9 @@ class WireEncoding:
     bat_temp_c_per_raw: float
     bat_capacity_wh_per_raw: int
     getmode_ct_fields: GetModeCtFields
+    # PV.GetStatus channel 1 (others in W): 0.1 on every observed firmware; 1.0 models a
+    # firmware that fixed it.
+    pv1_w_per_raw: float = 0.1
 
 
 def derive_encoding(family: Family, ver: int) -> WireEncoding:
@@ -709,8 +712,8 @@ def pv_result(profile: MarstekProfile, state: BatteryState, instance: int) -> Js
         power = state.pv_w[index] if index < len(state.pv_w) else 0.0
         voltage = state.pv_voltage_v[index] if index < len(state.pv_voltage_v) else 0.0
         channel = index + 1
-        # Channel 1 is in 0.1 W on every observed A/D firmware, the others in W.
-        result[f"pv{channel}_power"] = _raw(power, 0.1 if channel == 1 else 1.0)
+        scale = profile.encoding.pv1_w_per_raw if channel == 1 else 1.0
+        result[f"pv{channel}_power"] = _raw(power, scale)
         result[f"pv{channel}_voltage"] = round(voltage)
         result[f"pv{channel}_current"] = 0  # real firmware reports 0 A while producing
         result[f"pv{channel}_state"] = 1 if power > 0 else 0
@@ -739,7 +742,7 @@ def field_multipliers(profile: MarstekProfile, method: str) -> dict[str, float]:
                 "bat_current": 0.01,
             }
         case "PV.GetStatus":
-            return {"pv1_power": 0.1}
+            return {"pv1_power": enc.pv1_w_per_raw}
         case "EM.GetStatus" | "ES.GetMode":
             return {"input_energy": 0.1, "output_energy": 0.1}
         case _:

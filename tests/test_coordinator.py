@@ -19,6 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.vebus_marstek.const import DOMAIN
+from custom_components.vebus_marstek.marstek.pv_units import EVIDENCE_READINGS
 from simulators.marstek import MarstekSimulator, Mode
 
 from .conftest import FakeClock, refresh, refresh_all_tiers
@@ -301,6 +302,52 @@ async def test_battery_power_is_back_with_the_first_answer_after_an_outage(
         asked = await asked_in_a_cycle(init_integration, simulator)
     assert asked[0] == "PV.GetStatus"
     assert hass.states.get(battery_power).state not in ("unknown", STATE_UNAVAILABLE)
+
+
+@pytest.mark.parametrize("profile", ["venus-a"])
+async def test_a_pv1_in_watts_is_asked_about_and_then_read_as_told(
+    clock: FakeClock,
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: MarstekSimulator,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A firmware reporting PV 1 in watts (none seen yet): the user is asked, never guessed."""
+    encoding = dataclasses.replace(simulator.profile.encoding, pv1_w_per_raw=1.0)
+    simulator.profile = dataclasses.replace(simulator.profile, encoding=encoding)
+    simulator.set_ground_truth(pv_w=[120.0, 100.0, 110.0, 0.0])
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    pv1 = "sensor.venus_e_3_0_1ec6_pv_1_power"
+    issue_id = f"pv1_in_watts_{mock_config_entry.entry_id}"
+    for _ in range(EVIDENCE_READINGS - 2):  # the first cycle, at setup, read PV once
+        clock.tick(61)  # PV.GetStatus is due every 60 s
+        await refresh(mock_config_entry)
+    assert float(hass.states.get(pv1).state) == pytest.approx(12.0)  # read in tenths
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    clock.tick(61)
+    await refresh(mock_config_entry)
+    issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+    assert issue is not None
+    assert issue.translation_key == "pv1_in_watts"
+
+    # The user compares with the Marstek app and switches the option on.
+    flow = await hass.config_entries.options.async_init(mock_config_entry.entry_id)
+    await hass.config_entries.options.async_configure(
+        flow["flow_id"],
+        {
+            "fast_interval": 30,
+            "medium_interval": 60,
+            "slow_interval": 300,
+            "request_spacing": 2,
+            "pv1_in_watts": True,
+        },
+    )
+    await hass.async_block_till_done()
+    assert mock_config_entry.options["pv1_in_watts"] is True
+    assert float(hass.states.get(pv1).state) == pytest.approx(120.0)
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_state_of_charge_is_held_through_bms_zeros(

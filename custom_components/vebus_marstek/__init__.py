@@ -11,6 +11,7 @@ from .const import (
     DOMAIN,
     ISSUE_API_SILENT,
     ISSUE_PORT_MISSING,
+    ISSUE_PV1_IN_WATTS,
     ISSUE_RESET_PRONE,
     PLATFORMS,
     DeviceKind,
@@ -57,5 +58,5 @@ async def async_unload_entry(hass: HomeAssistant, entry: VebusMarstekConfigEntry
 async def async_remove_entry(hass: HomeAssistant, entry: VebusMarstekConfigEntry) -> None:
     """Forget the stored totals and the entry's repair issues."""
     await entry_store(hass, entry.entry_id).async_remove()
-    for issue in (ISSUE_API_SILENT, ISSUE_RESET_PRONE, ISSUE_PORT_MISSING):
+    for issue in (ISSUE_API_SILENT, ISSUE_RESET_PRONE, ISSUE_PORT_MISSING, ISSUE_PV1_IN_WATTS):
         ir.async_delete_issue(hass, DOMAIN, f"{issue}_{entry.entry_id}")

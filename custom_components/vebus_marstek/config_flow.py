@@ -25,6 +25,7 @@ from .const import (
     CONF_MEDIUM_INTERVAL,
     CONF_PERSIST_SETTINGS,
     CONF_POLL_INTERVAL,
+    CONF_PV1_IN_WATTS,
     CONF_REQUEST_SPACING,
     CONF_SLOW_INTERVAL,
     CONF_STANDBY,
@@ -99,6 +100,7 @@ OPTIONS_SCHEMA = vol.Schema(
         vol.Required(CONF_REQUEST_SPACING, default=DEFAULT_REQUEST_SPACING): _seconds(
             MIN_REQUEST_SPACING, 30, 0.5
         ),
+        vol.Required(CONF_PV1_IN_WATTS, default=False): selector.BooleanSelector(),
     }
 )
 

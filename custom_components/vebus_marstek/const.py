@@ -36,6 +36,7 @@ CONF_FAST_INTERVAL: Final = "fast_interval"
 CONF_MEDIUM_INTERVAL: Final = "medium_interval"
 CONF_SLOW_INTERVAL: Final = "slow_interval"
 CONF_REQUEST_SPACING: Final = "request_spacing"
+CONF_PV1_IN_WATTS: Final = "pv1_in_watts"
 # Options without a form field: tuning and tests set them on the entry directly.
 CONF_REQUEST_TIMEOUT: Final = "request_timeout"
 CONF_WRITE_TIMEOUT: Final = "write_timeout"
@@ -85,6 +86,7 @@ ISSUE_PORT_IN_USE: Final = "port_in_use"
 ISSUE_PORT_MISSING: Final = "port_missing"
 ISSUE_RESET_PRONE: Final = "reset_prone_firmware"
 ISSUE_API_SILENT: Final = "api_silent"
+ISSUE_PV1_IN_WATTS: Final = "pv1_in_watts"
 
 PLATFORMS: Final = [
     Platform.BINARY_SENSOR,

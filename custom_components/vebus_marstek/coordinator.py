@@ -37,6 +37,7 @@ from .const import (
     DOMAIN,
     FAILED_CYCLES_BEFORE_UNAVAILABLE,
     ISSUE_API_SILENT,
+    ISSUE_PV1_IN_WATTS,
     LOGGER,
     MAX_LOWER_TIER_REQUESTS_PER_CYCLE,
 )
@@ -302,6 +303,8 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
                 changes["meter"] = await device.get_meter_status()
             case Method.PV_STATUS:
                 changes["pv"] = await device.get_pv_status()
+                if device.pv1_unit_check.suspect:
+                    self._raise_pv1_unit_issue()
             case Method.BATTERY_STATUS:
                 battery = await device.get_battery_status()
                 changes["battery"] = self._silent_zeros.battery_status(battery, monotonic())
@@ -320,6 +323,10 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
         self._totals[EnergyCounter.LOAD].update(es.total_load_energy_wh, now)
         self._battery_energy.add(es.battery_power_w, now)
         self._schedule_save()
+
+    def _raise_pv1_unit_issue(self) -> None:
+        """PV 1 has read like watts for half an hour: ask the user rather than rescale."""
+        self._create_issue(self.pv1_unit_issue_id, ISSUE_PV1_IN_WATTS, ir.IssueSeverity.WARNING)
 
     def _check_identity(self, identity: DeviceIdentity) -> None:
         """A new firmware changes capabilities and scaling; set the entry up again."""
@@ -340,17 +347,11 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
     def _cycle_failed(self, previous: MarstekData, err: MarstekError) -> MarstekData:
         self.failed_cycles += 1
         if self.failed_cycles == self._api_silent_cycles:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
+            self._create_issue(
                 self.api_silent_issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=ISSUE_API_SILENT,
-                translation_placeholders={
-                    "name": self.config_entry.title,
-                    "host": self.config_entry.data[CONF_HOST],
-                },
+                ISSUE_API_SILENT,
+                ir.IssueSeverity.ERROR,
+                host=self.config_entry.data[CONF_HOST],
             )
         if self.data is None or self.failed_cycles >= FAILED_CYCLES_BEFORE_UNAVAILABLE:
             raise UpdateFailed(
@@ -367,6 +368,11 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
         if self.failed_cycles >= self._api_silent_cycles:
             ir.async_delete_issue(self.hass, DOMAIN, self.api_silent_issue_id)
         self.failed_cycles = 0
+
+    @property
+    def pv1_unit_issue_id(self) -> str:
+        """Repair issue asking whether this battery's firmware reports PV 1 in watts."""
+        return f"{ISSUE_PV1_IN_WATTS}_{self.config_entry.entry_id}"
 
     @property
     def api_silent_issue_id(self) -> str:

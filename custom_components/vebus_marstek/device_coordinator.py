@@ -9,6 +9,7 @@ from enum import StrEnum
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.storage import Store
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
@@ -106,6 +107,27 @@ class DeviceCoordinator[DataT, ClientT](DataUpdateCoordinator[DataT]):
 
     def _schedule_save(self) -> None:
         self._store.async_delay_save(self._stored_state, SAVE_DELAY_S)
+
+    # --- repairs --------------------------------------------------------------------------
+
+    def _create_issue(
+        self,
+        issue_id: str,
+        translation_key: str,
+        severity: ir.IssueSeverity,
+        **placeholders: str,
+    ) -> None:
+        """A repair issue about this device, named in it by the entry's title."""
+        assert self.config_entry is not None
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=severity,
+            translation_key=translation_key,
+            translation_placeholders={"name": self.config_entry.title, **placeholders},
+        )
 
     # --- writes ---------------------------------------------------------------------------
 

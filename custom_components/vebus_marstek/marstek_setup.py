@@ -9,7 +9,12 @@ from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.device_registry import format_mac
 
-from .const import DOMAIN, ISSUE_PORT_IN_USE, ISSUE_RESET_PRONE
+from .const import (
+    CONF_PV1_IN_WATTS,
+    DOMAIN,
+    ISSUE_PORT_IN_USE,
+    ISSUE_RESET_PRONE,
+)
 from .coordinator import MarstekCoordinator, MarstekRuntimeData, pacing_from_options
 from .marstek import MarstekDevice, MarstekError, MarstekPortInUseError
 
@@ -19,7 +24,12 @@ async def async_start_marstek(hass: HomeAssistant, entry: ConfigEntry) -> Marste
     host: str = entry.data[CONF_HOST]
     port: int = entry.data[CONF_PORT]
     # Asked "who are you" without a MAC, so another battery at this address says so.
-    device = MarstekDevice(host, port, pacing=pacing_from_options(entry.options))
+    device = MarstekDevice(
+        host,
+        port,
+        pacing=pacing_from_options(entry.options),
+        pv1_in_watts=bool(entry.options.get(CONF_PV1_IN_WATTS, False)),
+    )
     port_issue = f"{ISSUE_PORT_IN_USE}_{port}"
     try:
         await device.connect()
@@ -71,6 +81,8 @@ async def async_start_marstek(hass: HomeAssistant, entry: ConfigEntry) -> Marste
 
     coordinator = MarstekCoordinator(hass, entry, device, identity)
     await coordinator.async_config_entry_first_refresh()
+    if entry.options.get(CONF_PV1_IN_WATTS):
+        ir.async_delete_issue(hass, DOMAIN, coordinator.pv1_unit_issue_id)
     _async_update_firmware_issue(hass, entry, coordinator)
     return MarstekRuntimeData(device=device, coordinator=coordinator)
 

@@ -306,17 +306,11 @@ class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
             self._port_missing_since = now
         self._break_energy()
         if now - self._port_missing_since >= PORT_MISSING_AFTER.total_seconds():
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
+            self._create_issue(
                 self.port_missing_issue_id,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=ISSUE_PORT_MISSING,
-                translation_placeholders={
-                    "name": self.config_entry.title,
-                    "device": self.client.url,
-                },
+                ISSUE_PORT_MISSING,
+                ir.IssueSeverity.ERROR,
+                device=self.client.url,
             )
         # The path is in the repair issue only: Home Assistant logs this message, and a
         # /dev/serial/by-id path names the interface's USB serial number.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time as time_of_day
 import logging
 import random
@@ -65,6 +65,7 @@ from .models import (
     WifiStatus,
 )
 from .profile import FirmwareProfile, resolve_profile
+from .pv_units import Pv1UnitCheck
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -136,6 +137,7 @@ class MarstekDevice:
         *,
         pacing: Pacing | None = None,
         ble_mac: str | None = None,
+        pv1_in_watts: bool = False,
     ) -> None:
         self.host = host
         self.port = port
@@ -157,6 +159,8 @@ class MarstekDevice:
         self._last_mode: OperatingMode | None = None
         self._written_mode: tuple[OperatingMode, float] | None = None
         self._pv_reading: tuple[float, float] | None = None  # (channel sum W, monotonic time)
+        self._pv1_in_watts = pv1_in_watts  # the user says this firmware reports PV 1 in W
+        self.pv1_unit_check = Pv1UnitCheck()
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -227,7 +231,8 @@ class MarstekDevice:
         identity = parse_device(reply.result, reply.src)
         self.ble_mac = identity.ble_mac or self.ble_mac
         self.identity = identity
-        self.profile = resolve_profile(identity.device, identity.firmware)
+        profile = resolve_profile(identity.device, identity.firmware)
+        self.profile = replace(profile, pv1_power_scale=1.0) if self._pv1_in_watts else profile
         return identity
 
     async def get_es_status(self) -> EnergySystemStatus:
@@ -266,7 +271,9 @@ class MarstekDevice:
     async def get_pv_status(self) -> PvStatus:
         """PV.GetStatus (Venus A and D)."""
         reply = await self._read(Method.PV_STATUS, STATUS_PARAMS)
-        status = parse_pv_status(reply.result, await self._profile())
+        profile = await self._profile()
+        status = parse_pv_status(reply.result, profile)
+        self.pv1_unit_check.observe(status, profile.pv1_power_scale)
         if (total := status.total_power_w) is not None:
             self._pv_reading = (total, time.monotonic())
         return status
