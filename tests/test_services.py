@@ -13,7 +13,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.vebus_marstek.const import DOMAIN
-from custom_components.vebus_marstek.written_settings import PassiveSetting
+from custom_components.vebus_marstek.marstek import PassiveRequest
 from simulators.marstek import MarstekSimulator, Mode
 
 
@@ -61,7 +61,8 @@ async def test_refresh_passive_mode_keeps_power_and_end(
     coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator
     # As if 200 of its 600 seconds had passed, and the battery had dropped out of Passive.
     ends_at = dt_util.utcnow() + timedelta(seconds=400)
-    coordinator.remember_settings(passive=PassiveSetting(power_w=-1500, ends_at=ends_at))
+    remembered = PassiveRequest(power_w=-1500, duration_s=600, ends_at=ends_at)
+    coordinator.remember_settings(passive=remembered)
     simulator.set_ground_truth(mode=Mode.AUTO)
     await _call(hass, "refresh_passive_mode", {"device_id": device_id})
     assert simulator.state.mode is Mode.PASSIVE
@@ -71,7 +72,9 @@ async def test_refresh_passive_mode_keeps_power_and_end(
     assert abs((coordinator.settings.passive.ends_at - ends_at).total_seconds()) < 2
 
     coordinator.remember_settings(
-        passive=PassiveSetting(power_w=-1500, ends_at=dt_util.utcnow() - timedelta(seconds=1))
+        passive=PassiveRequest(
+            power_w=-1500, duration_s=600, ends_at=dt_util.utcnow() - timedelta(seconds=1)
+        )
     )
     sent = len(simulator.requests)
     with pytest.raises(ServiceValidationError) as err:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-from custom_components.vebus_marstek.marstek import ManualSlot
-from custom_components.vebus_marstek.written_settings import PassiveSetting, WrittenSettings
+from custom_components.vebus_marstek.marstek import ManualSlot, PassiveRequest
+from custom_components.vebus_marstek.written_settings import WrittenSettings
 
 SLOT = ManualSlot(
     slot=3,
@@ -22,7 +22,9 @@ def test_every_setting_survives_the_store() -> None:
         dod=60,
         led=False,
         ble_advertising=True,
-        passive=PassiveSetting(power_w=720, ends_at=datetime(2026, 11, 21, 12, 0, tzinfo=UTC)),
+        passive=PassiveRequest(
+            power_w=720, duration_s=3600, ends_at=datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+        ),
     ).with_slot(SLOT)
     assert WrittenSettings.from_dict(written.as_dict()) == written
 

@@ -326,7 +326,7 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
 
     def _raise_pv1_unit_issue(self) -> None:
         """PV 1 has read like watts for half an hour: ask the user rather than rescale."""
-        self._create_issue(self.pv1_unit_issue_id, ISSUE_PV1_IN_WATTS, ir.IssueSeverity.WARNING)
+        self.create_issue(self.pv1_unit_issue_id, ISSUE_PV1_IN_WATTS, ir.IssueSeverity.WARNING)
 
     def _check_identity(self, identity: DeviceIdentity) -> None:
         """A new firmware changes capabilities and scaling; set the entry up again."""
@@ -347,7 +347,7 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
     def _cycle_failed(self, previous: MarstekData, err: MarstekError) -> MarstekData:
         self.failed_cycles += 1
         if self.failed_cycles == self._api_silent_cycles:
-            self._create_issue(
+            self.create_issue(
                 self.api_silent_issue_id,
                 ISSUE_API_SILENT,
                 ir.IssueSeverity.ERROR,

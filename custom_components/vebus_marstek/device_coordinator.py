@@ -110,7 +110,7 @@ class DeviceCoordinator[DataT, ClientT](DataUpdateCoordinator[DataT]):
 
     # --- repairs --------------------------------------------------------------------------
 
-    def _create_issue(
+    def create_issue(
         self,
         issue_id: str,
         translation_key: str,

@@ -95,16 +95,10 @@ def _async_update_firmware_issue(
     if not profile.reset_prone:
         ir.async_delete_issue(hass, DOMAIN, issue_id)
         return
-    ir.async_create_issue(
-        hass,
-        DOMAIN,
+    coordinator.create_issue(
         issue_id,
-        is_fixable=False,
-        severity=ir.IssueSeverity.WARNING,
-        translation_key=ISSUE_RESET_PRONE,
-        translation_placeholders={
-            "name": entry.title,
-            "model": profile.model,
-            "firmware": str(coordinator.identity.firmware),
-        },
+        ISSUE_RESET_PRONE,
+        ir.IssueSeverity.WARNING,
+        model=profile.model,
+        firmware=str(coordinator.identity.firmware),
     )

@@ -3,7 +3,7 @@ the VE.Bus ESS setpoint and remote switch in vebus_services."""
 
 from __future__ import annotations
 
-from datetime import time, timedelta
+from datetime import time
 import math
 
 from homeassistant.const import ATTR_DEVICE_ID
@@ -22,7 +22,6 @@ from .marstek import (
     MarstekDevice,
 )
 from .vebus_services import async_setup_vebus_services
-from .written_settings import PassiveSetting
 
 SERVICE_SET_PASSIVE_MODE = "set_passive_mode"
 SERVICE_REFRESH_PASSIVE_MODE = "refresh_passive_mode"
@@ -123,9 +122,7 @@ async def _async_refresh_passive_mode(call: ServiceCall) -> None:
 
 async def _async_write_passive(coordinator: MarstekCoordinator, power: int, duration: int) -> None:
     async def write(device: MarstekDevice) -> None:
-        await device.set_passive(power, duration)
-        ends_at = dt_util.utcnow() + timedelta(seconds=duration)
-        coordinator.remember_settings(passive=PassiveSetting(power_w=power, ends_at=ends_at))
+        coordinator.remember_settings(passive=await device.set_passive(power, duration))
 
     await coordinator.async_write(write)
 

@@ -306,7 +306,7 @@ class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
             self._port_missing_since = now
         self._break_energy()
         if now - self._port_missing_since >= PORT_MISSING_AFTER.total_seconds():
-            self._create_issue(
+            self.create_issue(
                 self.port_missing_issue_id,
                 ISSUE_PORT_MISSING,
                 ir.IssueSeverity.ERROR,

@@ -8,22 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time
-from typing import TypedDict
+from datetime import time
+from typing import TypedDict, TypeGuard
 
 from homeassistant.util import dt as dt_util
 
-from .marstek import ManualSlot
+from .marstek import ManualSlot, PassiveRequest
 
 type JsonValue = str | int | float | bool | None | list[JsonValue] | dict[str, JsonValue]
-
-
-@dataclass(frozen=True, kw_only=True)
-class PassiveSetting:
-    """The last Passive mode request: this power until ``ends_at`` (UTC)."""
-
-    power_w: int
-    ends_at: datetime
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,7 +25,7 @@ class WrittenSettings:
     dod: int | None = None
     led: bool | None = None
     ble_advertising: bool | None = None
-    passive: PassiveSetting | None = None
+    passive: PassiveRequest | None = None
     manual_slots: Mapping[int, ManualSlot] = field(default_factory=dict)
 
     def with_slot(self, slot: ManualSlot) -> WrittenSettings:
@@ -46,6 +38,7 @@ class WrittenSettings:
         if self.passive is not None:
             passive = {
                 "power_w": self.passive.power_w,
+                "duration_s": self.passive.duration_s,
                 "ends_at": self.passive.ends_at.isoformat(),
             }
         return {
@@ -72,7 +65,7 @@ class WrittenSettings:
                 if (slot := _slot_from_dict(saved)) is not None:
                     manual_slots[slot.slot] = slot
         return cls(
-            dod=dod if isinstance(dod, int) and not isinstance(dod, bool) else None,
+            dod=dod if _is_whole(dod) else None,
             led=led if isinstance(led, bool) else None,
             ble_advertising=ble if isinstance(ble, bool) else None,
             passive=_passive_from_dict(stored.get("passive")),
@@ -86,7 +79,12 @@ class SettingsUpdate(TypedDict, total=False):
     dod: int
     led: bool
     ble_advertising: bool
-    passive: PassiveSetting
+    passive: PassiveRequest
+
+
+def _is_whole(value: object) -> TypeGuard[int]:
+    """An int that is not a bool (JSON true/false load as bools, which are ints)."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _slot_as_dict(slot: ManualSlot) -> dict[str, JsonValue]:
@@ -135,13 +133,13 @@ def _hh_mm(text: object) -> time | None:
         return None
 
 
-def _passive_from_dict(saved: object) -> PassiveSetting | None:
+def _passive_from_dict(saved: object) -> PassiveRequest | None:
     if not isinstance(saved, dict):
         return None
-    power, ends_at = saved.get("power_w"), saved.get("ends_at")
+    power, duration, ends_at = saved.get("power_w"), saved.get("duration_s"), saved.get("ends_at")
     parsed = dt_util.parse_datetime(ends_at) if isinstance(ends_at, str) else None
-    if not isinstance(power, int) or isinstance(power, bool):
+    if not (_is_whole(power) and _is_whole(duration)):
         return None
     if parsed is None or parsed.tzinfo is None:
         return None
-    return PassiveSetting(power_w=power, ends_at=parsed)
+    return PassiveRequest(power_w=power, duration_s=duration, ends_at=parsed)

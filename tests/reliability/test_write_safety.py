@@ -23,12 +23,15 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.vebus_marstek.const import CONF_DEVICE_KIND, DOMAIN
-from custom_components.vebus_marstek.marstek import MarstekMethodUnsupportedError, Pacing
+from custom_components.vebus_marstek.marstek import (
+    MarstekMethodUnsupportedError,
+    Pacing,
+    PassiveRequest,
+)
 from custom_components.vebus_marstek.vebus.client import (
     ESS_KEEPALIVE_S,
     PERSISTENT_WRITE_INTERVAL_S,
 )
-from custom_components.vebus_marstek.written_settings import PassiveSetting
 from simulators.marstek import MarstekSimulator, Mode
 from simulators.vebus import LINE_STANDBY, SettingWrite, VebusSimulator
 from tests.conftest import (
@@ -240,7 +243,8 @@ async def test_marstek_passive_refresh(
         (100, -1, "no_passive_request"),  # ended
     ):
         ends_at = dt_util.utcnow() + timedelta(seconds=ends_in_s)
-        coordinator.remember_settings(passive=PassiveSetting(power_w=power, ends_at=ends_at))
+        remembered = PassiveRequest(power_w=power, duration_s=600, ends_at=ends_at)
+        coordinator.remember_settings(passive=remembered)
         err = await _refused(hass, DOMAIN, "refresh_passive_mode", refresh)
         assert err.translation_key == key
     assert _sent(simulator, "ES.SetMode") == sent

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
-from datetime import time as time_of_day
+from datetime import UTC, datetime, time as time_of_day, timedelta
 import logging
 import random
 import socket
@@ -347,16 +347,20 @@ class MarstekDevice:
         )
         return placeholder
 
-    async def set_passive(self, power_w: int, duration_s: int) -> None:
-        """Hold ``power_w`` (positive = discharge) for ``duration_s`` seconds."""
+    async def set_passive(self, power_w: int, duration_s: int) -> PassiveRequest:
+        """Hold ``power_w`` (positive = discharge) for ``duration_s`` seconds; returns what was
+        sent (the device cannot report it back)."""
         profile = await self._profile()
         self.validate_passive(power_w, duration_s, profile)
         await self._write_mode(
             OperatingMode.PASSIVE, passive_params(power_w, duration_s), parameters=True
         )
         self.passive_request = PassiveRequest(
-            power_w=power_w, duration_s=duration_s, sent_at=time.monotonic()
+            power_w=power_w,
+            duration_s=duration_s,
+            ends_at=datetime.now(UTC) + timedelta(seconds=duration_s),
         )
+        return self.passive_request
 
     async def set_dod(self, percent: int) -> None:
         """Depth of discharge in percent (30..88)."""

@@ -10,8 +10,8 @@ class MarstekError(Exception):
 class MarstekConnectionError(MarstekError):
     """The device did not answer (after the allowed retries)."""
 
-    def __init__(self, host: str, port: int, method: str) -> None:
-        super().__init__(f"No reply from {host}:{port} to {method}")
+    def __init__(self, host: str, port: int, method: str, message: str | None = None) -> None:
+        super().__init__(message or f"No reply from {host}:{port} to {method}")
         self.host = host
         self.port = port
         self.method = method
@@ -21,10 +21,9 @@ class MarstekClosedError(MarstekConnectionError):
     """The connection was closed by its owner while a request waited."""
 
     def __init__(self, host: str, port: int, method: str) -> None:
-        MarstekError.__init__(self, f"The connection to {host}:{port} is closed ({method})")
-        self.host = host
-        self.port = port
-        self.method = method
+        super().__init__(
+            host, port, method, f"The connection to {host}:{port} is closed ({method})"
+        )
 
 
 class MarstekPortInUseError(MarstekError):

@@ -11,7 +11,7 @@ Signs, as Home Assistant's energy dashboard expects them:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 from enum import StrEnum
 
 
@@ -161,4 +161,4 @@ class PassiveRequest:
 
     power_w: int
     duration_s: int
-    sent_at: float  # time.monotonic()
+    ends_at: datetime  # UTC: when the battery's countdown runs out
