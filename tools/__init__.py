@@ -1,0 +1,1 @@
+"""Tools for the repository itself: Home Assistant releases, their pins, the requirements check."""
