@@ -86,6 +86,20 @@ class HassClient:
             "/api/onboarding/integration",
             {"client_id": self.client_id, "redirect_uri": f"{self.client_id}?auth_callback=1"},
         )
+        await self.keep_http_settings()
+
+    async def keep_http_settings(self) -> None:
+        """Confirm the HTTP settings of configuration.yaml, as the dialog's Confirm button does.
+
+        From 2026.10 Home Assistant moves them to its storage as a trial and, unless someone
+        confirms them, reverts to the defaults five minutes later by restarting. Releases
+        before that have no such command; a confirmed configuration has nothing pending.
+        """
+        try:
+            await self.ws({"type": "http/config/promote"})
+        except HassApiError as err:
+            if err.code not in {"unknown_command", "not_allowed"}:
+                raise
 
     async def _token(self, form: Mapping[str, str]) -> None:
         data = {**form, "client_id": self.client_id}

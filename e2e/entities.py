@@ -45,7 +45,12 @@ async def devices(client: HassClient) -> dict[str, Device]:
             for entity in entity_list
             if entity["device_id"] == device["id"] and entity["disabled_by"] is None
         }
-        entry_id = device["primary_config_entry"] or device["config_entries"][0]
+        # One entry per device from 2026.8 on; the older list is gone after 2027.10.
+        entry_id = (
+            device.get("config_entry_id")
+            or device.get("primary_config_entry")
+            or device["config_entries"][0]
+        )
         found[entry_id] = Device(
             device_id=device["id"],
             name=device["name_by_user"] or device["name"],

@@ -70,9 +70,23 @@ class HassProcess:
     answering while hass starts and while it says goodbye to the devices.
     """
 
-    def __init__(self, config_dir: Path, port: int) -> None:
+    def __init__(
+        self,
+        config_dir: Path,
+        port: int,
+        *,
+        python: str = sys.executable,
+        skip_pip: bool = True,
+        link_integration: bool = True,
+    ) -> None:
+        """``python`` runs hass. With ``skip_pip`` False, hass installs whatever requirements
+        it misses itself, as for users; with ``link_integration`` False, the caller has put
+        the integration under custom_components/ already (as HACS would)."""
         self.config_dir = config_dir
         self.port = port
+        self.python = python
+        self.skip_pip = skip_pip
+        self.link_integration = link_integration
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = config_dir / "home-assistant.log"
         self.console_path = config_dir / "console.log"
@@ -84,7 +98,7 @@ class HassProcess:
         custom = self.config_dir / "custom_components"
         custom.mkdir(parents=True, exist_ok=True)
         link = custom / INTEGRATION.name
-        if not link.exists():
+        if self.link_integration and not link.exists():
             link.symlink_to(INTEGRATION, target_is_directory=True)
         (self.config_dir / "configuration.yaml").write_text(
             CONFIGURATION_YAML.format(port=self.port), encoding="utf-8"
@@ -103,12 +117,14 @@ class HassProcess:
         with self.console_path.open("ab") as console:
             self._process = await asyncio.create_subprocess_exec(
                 *_die_with_parent(),
-                # Home Assistant's own main(), with its traffic confined to loopback.
-                sys.executable,
+                # Home Assistant's own main(), with its traffic confined to loopback (the
+                # installer it may start is a process of its own and reaches the package index).
+                self.python,
                 str(LOOPBACK_HASS),
                 *("--config", str(self.config_dir)),
-                # Requirements come from requirements_test.txt; nothing is installed at run time.
-                "--skip-pip",
+                # By default requirements come from scripts/setup; nothing is installed at run
+                # time.
+                *(["--skip-pip"] if self.skip_pip else []),
                 "--log-no-color",
                 stdin=asyncio.subprocess.DEVNULL,
                 stdout=console,

@@ -8,6 +8,7 @@ a separate `hass` process that reaches them only over loopback.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 import secrets
@@ -101,7 +102,12 @@ class Lab:
 
     @classmethod
     async def create(
-        cls, config_dir: Path, *, marstek_port: int | None = None, hass_port: int | None = None
+        cls,
+        config_dir: Path,
+        *,
+        marstek_port: int | None = None,
+        hass_port: int | None = None,
+        hass: Callable[[Path, int], HassProcess] = HassProcess,
     ) -> Lab:
         """Ports as given, else free ones (the defaults when free): a demo and tests coexist.
 
@@ -112,15 +118,15 @@ class Lab:
         if hass_port is None:
             hass_port = free_tcp_port(DEMO_HASS_PORT)
         devices = SimulatedDevices(marstek_port)
-        hass = HassProcess(config_dir, hass_port)
+        process = hass(config_dir, hass_port)
         user = Credentials(name="Demo", username="demo", password=secrets.token_urlsafe(12))
-        return cls(devices=devices, hass=hass, client=HassClient(hass.url), user=user)
+        return cls(devices=devices, hass=process, client=HassClient(process.url), user=user)
 
-    async def start_hass(self) -> None:
+    async def start_hass(self, timeout_s: float = START_TIMEOUT_S) -> None:
         """Start the process and wait until its HTTP server answers."""
         self.hass.write_config()
         await self.hass.start()
-        await eventually(self._serving, START_TIMEOUT_S)
+        await eventually(self._serving, timeout_s)
 
     async def _serving(self) -> str | None:
         if self.hass.exit_code() is not None:
@@ -133,13 +139,13 @@ class Lab:
         await self.start_hass()
         await eventually(self.client.running, START_TIMEOUT_S)
 
-    async def set_up(self) -> list[dict[str, Any]]:
+    async def set_up(self, timeout_s: float = START_TIMEOUT_S) -> list[dict[str, Any]]:
         """Onboard the demo user, then add the three devices as a user would.
 
         Returns the created config entries (``entry_id``, ``title``, ...), batteries first.
         """
         await self.client.onboard(self.user)
-        await eventually(self.client.running, START_TIMEOUT_S)
+        await eventually(self.client.running, timeout_s)
         created = [
             await add_marstek(self.client, battery.host, self.devices.marstek_port)
             for battery in self.devices.batteries

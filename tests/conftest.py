@@ -5,16 +5,24 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Generator
 from pathlib import Path
 import socket
+from typing import Any
 from unittest.mock import AsyncMock, patch
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_PORT, Platform
+from homeassistant.const import (
+    CONF_DEVICE,
+    CONF_HOST,
+    CONF_PORT,
+    Platform,
+    __version__ as HA_VERSION,
+)
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.device_registry import format_mac
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
+from syrupy.location import PyTestLocation
 
 # Imported before Home Assistant looks for custom integrations, so that this repository's
 # package is the one it finds (the harness ships its own custom_components package).
@@ -75,10 +83,54 @@ def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("enable_custom_integrations")
 
 
+@pytest.fixture(autouse=True)
+def no_deprecated_api(caplog: pytest.LogCaptureFixture) -> Generator[None]:
+    """Fail a test during which Home Assistant reported this integration using deprecated API.
+
+    For a custom integration Home Assistant only logs such a report ("Detected that custom
+    integration 'vebus_marstek' accesses ..., which is deprecated"), months before it breaks.
+    """
+    yield
+    reports = [
+        record.getMessage()
+        for record in caplog.get_records("call")
+        if "custom integration 'vebus_marstek'" in record.getMessage()
+        and "deprecated" in record.getMessage()
+    ]
+    assert not reports, "\n".join(reports)
+
+
+@pytest.fixture
+def invalid_names_do_not_resolve(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names under .invalid (reserved, RFC 2606) fail to resolve as a resolver says so.
+
+    Home Assistant's test plugin (from 2026.3) refuses every lookup but localhost before it
+    reaches the resolver, with an error no real resolver raises.
+    """
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host: object, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(host, str) and host.endswith(".invalid"):
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+class PerReleaseSnapshots(HomeAssistantSnapshotExtension):
+    """Snapshots in tests/snapshots/ha-<release line>/: each release serialises registry entries
+    and states its own way (fields come and go), while the values must be the same in all."""
+
+    @classmethod
+    def dirname(cls, *, test_location: PyTestLocation) -> str:
+        line = ".".join(HA_VERSION.split(".")[:2])
+        return str(Path(super().dirname(test_location=test_location)) / f"ha-{line}")
+
+
 @pytest.fixture
 def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
-    """Home Assistant's snapshot serialiser, files in tests/snapshots."""
-    return snapshot.use_extension(HomeAssistantSnapshotExtension)
+    """Home Assistant's snapshot serialiser, files per release line under tests/snapshots."""
+    return snapshot.use_extension(PerReleaseSnapshots)
 
 
 @pytest.fixture

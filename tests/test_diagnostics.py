@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from homeassistant.components import system_health
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
@@ -12,6 +13,8 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
+
+from custom_components.vebus_marstek.const import DOMAIN
 
 from .conftest import SIM_MAC, refresh_all_tiers
 
@@ -37,7 +40,7 @@ async def test_system_health(hass: HomeAssistant, init_integration: MockConfigEn
     """Counts of configured and answering batteries."""
     assert await async_setup_component(hass, "system_health", {})
     await hass.async_block_till_done()
-    info = await hass.data["system_health"]["vebus_marstek"].info_callback(hass)
+    info = (await system_health.get_info(hass))[DOMAIN]
     assert info == {
         "configured_batteries": 1,
         "answering_batteries": 1,

@@ -7,10 +7,12 @@ import socket
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.vebus_marstek.const import DOMAIN
 from simulators.marstek import MarstekSimulator
+from tests.registry import our_device
 
 from .conftest import SIM_MAC, make_entry
 
@@ -21,8 +23,7 @@ async def test_setup_and_unload(
     """The entry loads, registers one device, unloads and frees the port."""
     entry = init_integration
     assert entry.state is ConfigEntryState.LOADED
-    device = device_registry.async_get_device(identifiers={(DOMAIN, "50:37:cd:7f:1e:c6")})
-    assert device is not None
+    device = our_device(hass, "50:37:cd:7f:1e:c6")
     assert device.manufacturer == "Marstek"
     assert device.model == "Venus E 3.0"
     assert device.model_id == "VenusE 3.0"
@@ -90,6 +91,7 @@ async def test_other_battery_at_address_retries(
     assert "Another battery (50:37:cd:7f:1e:c6) answers" in entry.reason
 
 
+@pytest.mark.usefixtures("invalid_names_do_not_resolve")
 async def test_unresolvable_host_retries(hass: HomeAssistant, port: int) -> None:
     """A host name that does not resolve is a connection problem, not a crash."""
     entry = make_entry(port, host="battery.invalid")

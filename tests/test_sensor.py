@@ -9,8 +9,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.vebus_marstek.const import DOMAIN
 from simulators.marstek import MarstekSimulator, Mode
+from tests.registry import our_device
 
 from .conftest import FakeClock, refresh_all_tiers
 
@@ -30,8 +30,7 @@ async def test_entities(
     """Every sensor, binary sensor, select, number and switch of each model."""
     await refresh_all_tiers(hass, init_integration)
     await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
-    device = device_registry.async_get_device(identifiers={(DOMAIN, "50:37:cd:7f:1e:c6")})
-    assert device is not None
+    device = our_device(hass, "50:37:cd:7f:1e:c6")
     for entity in er.async_entries_for_config_entry(entity_registry, init_integration.entry_id):
         assert entity.device_id == device.id
 

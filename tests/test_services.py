@@ -15,14 +15,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.vebus_marstek.const import DOMAIN
 from custom_components.vebus_marstek.marstek import PassiveRequest
 from simulators.marstek import MarstekSimulator, Mode
+from tests.registry import our_device
 
 
 @pytest.fixture
-def device_id(init_integration: MockConfigEntry, device_registry: dr.DeviceRegistry) -> str:
+def device_id(hass: HomeAssistant, init_integration: MockConfigEntry) -> str:
     """The registry id of the simulated battery."""
-    device = device_registry.async_get_device(identifiers={(DOMAIN, "50:37:cd:7f:1e:c6")})
-    assert device is not None
-    return device.id
+    return our_device(hass, "50:37:cd:7f:1e:c6").id
 
 
 async def _call(hass: HomeAssistant, service: str, data: dict[str, Any]) -> None:

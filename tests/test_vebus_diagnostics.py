@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from homeassistant.components import system_health
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 import pytest
@@ -13,6 +14,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
+from custom_components.vebus_marstek.const import DOMAIN
 from simulators.vebus import VebusSimulator
 
 from .conftest import VEBUS_SERIAL, vebus_refresh
@@ -48,7 +50,11 @@ async def test_system_health(
     """VE.Bus units are counted apart from batteries, and a sleeping one does not answer."""
     assert await async_setup_component(hass, "system_health", {})
     await hass.async_block_till_done()
-    info_callback = hass.data["system_health"]["vebus_marstek"].info_callback
+
+    async def info_callback(hass: HomeAssistant) -> dict[str, object]:
+        # What the frontend's system information page gets for this integration.
+        return (await system_health.get_info(hass))[DOMAIN]
+
     assert await info_callback(hass) == {
         "configured_batteries": 0,
         "answering_batteries": 0,

@@ -8,8 +8,8 @@ from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.vebus_marstek.const import DOMAIN
 from simulators.vebus import VebusSimulator
+from tests.registry import our_device
 
 from .conftest import VEBUS_SERIAL, make_vebus_entry
 
@@ -25,8 +25,7 @@ async def test_setup_and_unload(
     """The entry loads, registers one device, unloads and closes the port."""
     entry = init_vebus
     assert entry.state is ConfigEntryState.LOADED
-    device = device_registry.async_get_device(identifiers={(DOMAIN, VEBUS_SERIAL)})
-    assert device is not None
+    device = our_device(hass, VEBUS_SERIAL)
     assert device.manufacturer == "Victron Energy"
     assert device.model == "MultiPlus/Quattro (VE.Bus)"
     assert device.serial_number == VEBUS_SERIAL

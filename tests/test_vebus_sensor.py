@@ -9,8 +9,8 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.vebus_marstek.const import DOMAIN
 from simulators.vebus import VebusSimulator
+from tests.registry import our_device
 
 from .conftest import VEBUS_SERIAL, vebus_refresh
 
@@ -40,8 +40,7 @@ async def test_entities(
 ) -> None:
     """Every sensor and alarm; all belong to the unit's one device."""
     await snapshot_platform(hass, entity_registry, snapshot, init_vebus.entry_id)
-    device = device_registry.async_get_device(identifiers={(DOMAIN, VEBUS_SERIAL)})
-    assert device is not None
+    device = our_device(hass, VEBUS_SERIAL)
     for entity in er.async_entries_for_config_entry(entity_registry, init_vebus.entry_id):
         assert entity.device_id == device.id
     assert vebus_simulator.dangerous == []

@@ -13,6 +13,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.vebus_marstek.const import DOMAIN
 from simulators.marstek import MarstekSimulator
 from simulators.vebus import VebusSimulator
+from tests.registry import our_device
 
 from .conftest import VEBUS_SERIAL
 
@@ -20,11 +21,9 @@ pytestmark = [pytest.mark.enable_socket, pytest.mark.usefixtures("socket_enabled
 
 
 @pytest.fixture
-def device_id(init_vebus: MockConfigEntry, device_registry: dr.DeviceRegistry) -> str:
+def device_id(hass: HomeAssistant, init_vebus: MockConfigEntry) -> str:
     """The registry id of the simulated unit."""
-    device = device_registry.async_get_device(identifiers={(DOMAIN, VEBUS_SERIAL)})
-    assert device is not None
-    return device.id
+    return our_device(hass, VEBUS_SERIAL).id
 
 
 async def _call(hass: HomeAssistant, service: str, data: dict[str, Any]) -> None:
@@ -110,8 +109,7 @@ async def test_targets_of_the_wrong_kind(
     simulator: MarstekSimulator,
 ) -> None:
     """A battery is not a VE.Bus unit and the other way round; unloaded units are refused."""
-    battery = device_registry.async_get_device(identifiers={(DOMAIN, "50:37:cd:7f:1e:c6")})
-    assert battery is not None
+    battery = our_device(hass, "50:37:cd:7f:1e:c6")
     with pytest.raises(ServiceValidationError) as err:
         await _call(hass, "set_switch_mode", {"device_id": battery.id, "mode": "on"})
     assert err.value.translation_key == "not_vebus_device"

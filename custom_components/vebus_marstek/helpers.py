@@ -28,6 +28,19 @@ def validation_error(key: str, **placeholders: str) -> ServiceValidationError:
     )
 
 
+def device_entry_ids(device: dr.DeviceEntry) -> set[str]:
+    """The config entries a device belongs to.
+
+    Home Assistant 2026.8 gave every device one config entry (``config_entry_id``) and deprecated
+    ``config_entries``, which it reports from 2026.11 and removes in 2027.10. The fallback is for
+    2026.5-2026.7 and can go once the floor in hacs.json reaches 2026.8.
+    """
+    entry_id: object = getattr(device, "config_entry_id", None)
+    if isinstance(entry_id, str):
+        return {entry_id}
+    return set(device.config_entries)
+
+
 def loaded_runtime(
     hass: HomeAssistant, device_id: str, kind: DeviceKind
 ) -> MarstekRuntimeData | VebusRuntimeData:
@@ -38,7 +51,7 @@ def loaded_runtime(
     entries: list[VebusMarstekConfigEntry] = [
         entry
         for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry.entry_id in device.config_entries and entry_kind(entry) is kind
+        if entry.entry_id in device_entry_ids(device) and entry_kind(entry) is kind
     ]
     if not entries:
         raise validation_error(_WRONG_KIND[kind], device=device.name_by_user or device.name or "")

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 import re
 
-# "2026-11-21 06:46:32.486 ERROR (MainThread) [homeassistant.config_entries] Error ..."
-_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ (?P<level>[A-Z]+) ")
+# "2026-11-21 06:46:32.486 ERROR (MainThread) [homeassistant.config_entries] Error ..."; from
+# 2026.11 the time carries its offset ("06:46:32.486+00:00").
+_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+(?:[+-]\d\d:\d\d|Z)? (?P<level>[A-Z]+) ")
 # The integration's logger and source path (not just "vebus_marstek": scripts/setup builds
 # Python under ~/.cache/vebus_marstek, which appears in every traceback).
 OURS = ("custom_components.vebus_marstek", "custom_components/vebus_marstek")
@@ -35,7 +36,7 @@ def errors_since(start: LogPosition) -> list[str]:
     text = _written_since(start).decode("utf-8", errors="replace")
     return [
         record
-        for record in _records(text)
+        for record in records(text)
         if _is_error(record) and any(marker in record for marker in OURS)
     ]
 
@@ -63,7 +64,7 @@ def _read(path: Path) -> bytes:
         return b""
 
 
-def _records(text: str) -> list[str]:
+def records(text: str) -> list[str]:
     """Log records, each with its continuation lines (a traceback belongs to its record)."""
     records: list[list[str]] = []
     for line in text.splitlines():
@@ -74,6 +75,11 @@ def _records(text: str) -> list[str]:
     return ["\n".join(lines) for lines in records]
 
 
-def _is_error(record: str) -> bool:
+def level(record: str) -> str | None:
+    """The record's level name (ERROR, WARNING, ...)."""
     match = _RECORD.match(record)
-    return match is not None and match["level"] in {"ERROR", "CRITICAL"}
+    return match["level"] if match is not None else None
+
+
+def _is_error(record: str) -> bool:
+    return level(record) in {"ERROR", "CRITICAL"}

@@ -304,6 +304,7 @@ async def test_quiet_gap_after_a_reply(start_simulator, connect) -> None:
     assert loop.time() - started >= 0.2
 
 
+@pytest.mark.usefixtures("invalid_names_do_not_resolve")
 async def test_host_names_are_resolved(api_port) -> None:
     device = MarstekDevice("localhost", api_port, pacing=TEST_PACING)
     assert await device._resolve("localhost") == "127.0.0.1"

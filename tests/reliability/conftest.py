@@ -6,12 +6,12 @@ from collections import Counter
 from collections.abc import Generator
 from unittest.mock import patch
 
-from homeassistant.helpers import device_registry as dr
+from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.vebus_marstek.const import DOMAIN
 from tests.conftest import VEBUS_SERIAL
+from tests.registry import our_device
 
 # Soak tests add what they injected and what became of every write, per device kind.
 FIGURES: dict[str, Counter[str]] = {}
@@ -30,18 +30,16 @@ def _no_background_discovery() -> Generator[None]:
 
 
 @pytest.fixture
-def marstek_device_id(init_integration: MockConfigEntry, device_registry: dr.DeviceRegistry) -> str:
+def marstek_device_id(hass: HomeAssistant, init_integration: MockConfigEntry) -> str:
     """The registry id of the simulated battery."""
-    device = device_registry.async_get_device(identifiers={(DOMAIN, "50:37:cd:7f:1e:c6")})
-    assert device is not None
+    device = our_device(hass, "50:37:cd:7f:1e:c6")
     return device.id
 
 
 @pytest.fixture
-def vebus_device_id(init_vebus: MockConfigEntry, device_registry: dr.DeviceRegistry) -> str:
+def vebus_device_id(hass: HomeAssistant, init_vebus: MockConfigEntry) -> str:
     """The registry id of the simulated unit."""
-    device = device_registry.async_get_device(identifiers={(DOMAIN, VEBUS_SERIAL)})
-    assert device is not None
+    device = our_device(hass, VEBUS_SERIAL)
     return device.id
 
 

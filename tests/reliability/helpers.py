@@ -13,8 +13,12 @@ import time
 
 from homeassistant.const import EVENT_STATE_CHANGED, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import Event, EventStateChangedData, HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.exceptions import (
+    ConfigEntryNotReady,
+    HomeAssistantError,
+    ServiceValidationError,
+)
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 import pytest
 
 from simulators.marstek import MarstekSimulator
@@ -238,9 +242,26 @@ def crash_records(records: Iterable[logging.LogRecord]) -> list[str]:
     found = []
     for record in records:
         message = record.getMessage()
+        if _reported_fault(record):
+            continue
         if record.exc_info or any(word in message for word in _CRASH_WORDS):
             found.append(f"{record.levelname} {record.name}: {message} {record.exc_info!r}")
     return found
+
+
+def _reported_fault(record: logging.LogRecord) -> bool:
+    """A debug record of a fault the soak causes on purpose, with its exception: not a crash.
+
+    From 2026.3 Home Assistant logs a retried set-up's ConfigEntryNotReady and a coordinator's
+    UpdateFailed in full at debug level; asyncio in debug mode (as in tests) logs a peer
+    resetting a connection.
+    """
+    if record.levelno > logging.DEBUG or not record.exc_info:
+        return False
+    error = record.exc_info[1]
+    if isinstance(error, ConfigEntryNotReady | UpdateFailed):
+        return True
+    return record.name == "asyncio" and isinstance(error, ConnectionError)
 
 
 def tasks_now() -> set[asyncio.Task[object]]:

@@ -18,7 +18,6 @@ from homeassistant import loader
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.util import dt as dt_util
 import pytest
@@ -42,6 +41,7 @@ from tests.conftest import (
     refresh,
     vebus_refresh,
 )
+from tests.registry import our_device
 
 from .helpers import NeverDecreasing
 
@@ -88,8 +88,7 @@ def _settings(hass: HomeAssistant) -> tuple[str, ...]:
 
 async def _write_passive_and_slot(hass: HomeAssistant) -> None:
     """A schedule slot, then Passive again (a slot write switches the battery to Manual)."""
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, format_mac(SIM_MAC))})
-    assert device is not None
+    device = our_device(hass, format_mac(SIM_MAC))
     slot = {"slot": 3, "start_time": "07:00", "end_time": "08:30", "power": -600}
     await hass.services.async_call(
         DOMAIN, "set_manual_schedule", {"device_id": device.id, **slot}, blocking=True

@@ -20,7 +20,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, issue_registry as ir
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.util import dt as dt_util
 import pytest
@@ -38,6 +38,7 @@ from tests.conftest import (
     make_entry,
     make_simulator,
 )
+from tests.registry import our_device
 
 from .helpers import (
     NeverDecreasing,
@@ -372,10 +373,7 @@ class Lab:
         await self._fire_retry(seconds=11)
         assert self.entry.state is ConfigEntryState.LOADED
         assert issue_registry.async_get_issue(DOMAIN, f"port_in_use_{self.port}") is None
-        device = dr.async_get(self.hass).async_get_device(
-            identifiers={(DOMAIN, format_mac(SIM_MAC))}
-        )
-        assert device is not None
+        device = our_device(self.hass, format_mac(SIM_MAC))
         self.device_id = device.id
 
     async def _fire_retry(self, seconds: float) -> None:

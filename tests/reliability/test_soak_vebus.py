@@ -18,7 +18,6 @@ from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr
 import pytest
 
 from custom_components.vebus_marstek.const import DOMAIN
@@ -31,6 +30,7 @@ from simulators.vebus import (
     encode_frame,
 )
 from tests.conftest import VEBUS_SERIAL, make_vebus_entry, make_vebus_simulator
+from tests.registry import our_device
 
 from .helpers import (
     NeverDecreasing,
@@ -347,8 +347,7 @@ class Lab:
         assert await self.hass.config_entries.async_setup(self.entry.entry_id)
         await self.hass.async_block_till_done()
         assert self.entry.state is ConfigEntryState.LOADED
-        device = dr.async_get(self.hass).async_get_device(identifiers={(DOMAIN, VEBUS_SERIAL)})
-        assert device is not None
+        device = our_device(self.hass, VEBUS_SERIAL)
         self.device_id = device.id
 
     async def soak(self) -> None:

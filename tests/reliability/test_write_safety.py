@@ -16,7 +16,6 @@ from unittest.mock import patch
 from homeassistant.const import CONF_HOST, CONF_PORT
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import format_mac
 from homeassistant.util import dt as dt_util
 import pytest
@@ -42,6 +41,7 @@ from tests.conftest import (
     make_vebus_entry,
     vebus_refresh,
 )
+from tests.registry import our_device
 
 from .helpers import drop_next_request
 
@@ -116,9 +116,7 @@ def _sent(sim: MarstekSimulator, method: str) -> int:
 
 
 def _device_id(hass: HomeAssistant, mac: str) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, format_mac(mac))})
-    assert device is not None
-    return device.id
+    return our_device(hass, format_mac(mac)).id
 
 
 @pytest.mark.parametrize("second_battery", ["venus-e2"], indirect=True)

@@ -84,7 +84,9 @@ class VebusConnection:
             transport, _ = await create_serial_connection(
                 loop, lambda: _Protocol(self), self.url, baudrate=BAUDRATE
             )
-        except (OSError, SerialException, ValueError) as err:
+        # RuntimeError: serialx cannot serve the URL's scheme here (esphome:// needs the
+        # aioesphomeapi package, which Home Assistant has once its ESPHome integration is set up).
+        except (OSError, SerialException, ValueError, RuntimeError) as err:
             raise VebusConnectionError(f"cannot open {self.url}: {err}") from err
         self._transport = transport
         self.lost.clear()

@@ -1,0 +1,1 @@
+"""Installing the integration as a user does; Home Assistant installs its requirements."""
