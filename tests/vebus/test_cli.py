@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from custom_components.vebus_marstek.vebus.cli import main
+from custom_components.vebus_marstek.vebus.cli import build_parser, main
+from tests.cli import usage_error
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.usefixtures("socket_enabled")]
 
@@ -101,3 +102,40 @@ async def test_runs_as_a_module(start_vebus) -> None:
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()
     assert json.loads(out)["mk_version"] == 1170212
+
+
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["status", "--device", "COM3"], "--device"),
+        (["status", "--device", "ftp://192.0.2.1:21"], "--device"),
+        (["status", "--device", "socket://192.0.2.1"], "--device"),
+        (["status", "--device", "socket://192.0.2.1:70000"], "--device"),
+        (["status", "--device", "rfc2217://:3333"], "--device"),
+        (["status", "--device", "/dev/ttyUSB0", "--address", "32"], "--address"),
+        (["status", "--device", "/dev/ttyUSB0", "--address", "-1"], "--address"),
+        (["monitor", "--device", "/dev/ttyUSB0", "--count", "-1"], "--count"),
+        (["monitor", "--device", "/dev/ttyUSB0", "--count", "2.5"], "--count"),
+        (["monitor", "--device", "/dev/ttyUSB0", "--interval", "nan"], "--interval"),
+        (["set-mode", "on", "--device", "/dev/ttyUSB0", "--current-limit", "0"], "--current-limit"),
+        (["set-current-limit", "lots", "--device", "/dev/ttyUSB0"], "amps"),
+        (["set-current-limit", "-16", "--device", "/dev/ttyUSB0"], "amps"),
+    ],
+)
+def test_bad_arguments_are_one_line_naming_the_argument(
+    argv: list[str], named: str, capsys
+) -> None:
+    """Nothing is opened: the tool stops before the port, without a traceback."""
+    assert usage_error(main, argv, capsys).startswith(f"error: argument {named}: ")
+
+
+def test_every_kind_of_port_url_is_accepted() -> None:
+    parser = build_parser()
+    for device in (
+        "/dev/serial/by-id/usb-VictronEnergy_MK3-USB_Interface_HQ1234-if00-port0",
+        "socket://192.0.2.20:3333",
+        "tcp://ser2net.local:3333",
+        "rfc2217://192.0.2.20:4000",
+        "esphome://proxy.local/?port_name=mk3",
+    ):
+        assert parser.parse_args(["status", "--device", device]).device == device

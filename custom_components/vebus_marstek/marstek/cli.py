@@ -15,51 +15,144 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from datetime import time
 import json
+import math
 import sys
+from typing import NoReturn
 
 from .device import MarstekDevice, Pacing
 from .discovery import broadcast_targets, discover
 from .endpoint import DEFAULT_PORT
 from .errors import MarstekError, MarstekMethodUnsupportedError
-from .messages import Method
+from .messages import PASSIVE_MAX_DURATION_S, Method, normalise_ip
 from .models import WEEKDAYS, ManualSlot, OperatingMode
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+# Bounds no model exceeds; each battery's own limits are checked once it has answered.
+MAX_POWER_W = 10_000
+MAX_SLOTS = 10
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad input is one line naming the argument and exit code 2, before anything is sent."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message}\n")
+
+
+def _port(text: str) -> int:
+    if not text.strip().isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a UDP port (1-65535)")
+    return int(text)
+
+
+def _host(text: str) -> str:
+    """An IPv4 address or a host name; dotted numbers must be a valid address."""
+    looks_numeric = all(part.isdigit() for part in text.strip().split("."))
+    if not text.strip() or (looks_numeric and normalise_ip(text) is None):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid IPv4 address or host name")
+    return normalise_ip(text) or text.strip()
+
+
+def _address(text: str) -> str:
+    if (address := normalise_ip(text)) is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a valid IPv4 address")
+    return address
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 or more)")
+    return value
+
+
+def _whole(low: int, high: int, unit: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole {unit} from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _clock_argument(text: str) -> time:
+    try:
+        return _clock(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _days_argument(text: str) -> frozenset[int]:
+    try:
+        days = _days(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    if not days:
+        raise argparse.ArgumentTypeError("name at least one weekday")
+    return days
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: discover, status and set-mode."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m custom_components.vebus_marstek.marstek",
         description="Talk to Marstek Venus batteries over their local Open API (UDP).",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
     found = commands.add_parser("discover", help="find batteries by broadcast")
-    found.add_argument("--port", type=int, default=DEFAULT_PORT, help="Open API port")
-    found.add_argument("--duration", type=float, default=9.0, help="seconds to broadcast")
+    found.add_argument("--port", type=_port, default=DEFAULT_PORT, help="Open API port")
+    found.add_argument("--duration", type=_seconds, default=9.0, help="seconds to broadcast")
     found.add_argument(
-        "--target", action="append", help="broadcast address (repeatable; default: all)"
+        "--target",
+        action="append",
+        type=_address,
+        help="broadcast address (repeatable; default: all)",
     )
 
     for name, text in (("status", "read everything once"), ("set-mode", "change the mode")):
         command = commands.add_parser(name, help=text)
-        command.add_argument("--host", required=True, help="the battery's IP address")
-        command.add_argument("--port", type=int, default=DEFAULT_PORT, help="Open API port")
-        command.add_argument("--spacing", type=float, default=1.0, help="seconds between")
+        command.add_argument("--host", required=True, type=_host, help="the battery's address")
+        command.add_argument("--port", type=_port, default=DEFAULT_PORT, help="Open API port")
+        command.add_argument("--spacing", type=_seconds, default=1.0, help="seconds between")
         command.add_argument(
-            "--timeout", type=float, default=3.0, help="seconds to wait for a reply"
+            "--timeout", type=_seconds, default=3.0, help="seconds to wait for a reply"
         )
         if name == "set-mode":
             command.add_argument("mode", choices=[m.value for m in OperatingMode])
-            command.add_argument("--power", type=int, help="W, + discharge / - charge")
-            command.add_argument("--duration", type=int, default=3600, help="passive: seconds")
-            command.add_argument("--slot", type=int, help="manual: slot number")
-            command.add_argument("--start", default="00:00", help="manual: HH:MM")
-            command.add_argument("--end", default="23:59", help="manual: HH:MM")
             command.add_argument(
-                "--days", default=",".join(WEEKDAYS), help="manual: e.g. mon,tue,sat"
+                "--power",
+                type=_whole(-MAX_POWER_W, MAX_POWER_W, "number of watts"),
+                help="W, + discharge / - charge (the battery's own limit is checked too)",
+            )
+            command.add_argument(
+                "--duration",
+                type=_whole(1, PASSIVE_MAX_DURATION_S, "number of seconds"),
+                default=3600,
+                help="passive: seconds",
+            )
+            command.add_argument(
+                "--slot", type=_whole(0, MAX_SLOTS - 1, "slot number"), help="manual: slot number"
+            )
+            command.add_argument(
+                "--start", type=_clock_argument, default=time(0, 0), help="manual: HH:MM"
+            )
+            command.add_argument(
+                "--end", type=_clock_argument, default=time(23, 59), help="manual: HH:MM"
+            )
+            command.add_argument(
+                "--days",
+                type=_days_argument,
+                default=frozenset(range(len(WEEKDAYS))),
+                help="manual: e.g. mon,tue,sat",
             )
     return parser
 
@@ -167,9 +260,9 @@ async def _set_mode(device: MarstekDevice, args: argparse.Namespace) -> None:
         await device.set_manual_slot(
             ManualSlot(
                 slot=args.slot,
-                start=_clock(args.start),
-                end=_clock(args.end),
-                weekdays=_days(args.days),
+                start=args.start,
+                end=args.end,
+                weekdays=args.days,
                 power_w=args.power or 0,
             )
         )

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 import json
+import math
 import sys
 import time
+from typing import NoReturn
+from urllib.parse import urlsplit
 
 from .client import VebusClient
 from .errors import VebusError
@@ -26,16 +29,70 @@ from .ports import list_ports
 from .report import status_report
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2
+# Port URLs serialx opens besides device paths, and whether they name host:port.
+URL_SCHEMES = {"socket": True, "tcp": True, "rfc2217": True, "esphome": False}
+# 'A' selects VE.Bus addresses 0-31.
+MAX_ADDRESS = 31
+
+
+class _Parser(argparse.ArgumentParser):
+    """Bad input is one line naming the argument and exit code 2, before the port is opened."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"error: {message}\n")
+
+
+def _device(text: str) -> str:
+    """A device path (/dev/...) or a URL serialx opens (socket://host:port, ...)."""
+    if "://" not in text:
+        if not text.startswith("/"):
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is neither a device path (/dev/...) nor a URL (socket://host:port)"
+            )
+        return text
+    parts = urlsplit(text)
+    if parts.scheme not in URL_SCHEMES:
+        schemes = ", ".join(f"{scheme}://" for scheme in URL_SCHEMES)
+        raise argparse.ArgumentTypeError(f"{text!r}: the URL must start with one of {schemes}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if not parts.hostname or (URL_SCHEMES[parts.scheme] and (port is None or port < 1)):
+        raise argparse.ArgumentTypeError(f"{text!r} does not name a host and a port (1-65535)")
+    return text
+
+
+def _number(low: float, unit: str, *, whole: bool = False) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = int(text) if whole else float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < low:
+            kind = "a whole number" if whole else "a number"
+            raise argparse.ArgumentTypeError(f"{text!r} is not {kind} of {unit} ({low:g} or more)")
+        return value
+
+    return parse
+
+
+def _address(text: str) -> int:
+    if not text.isdigit() or int(text) > MAX_ADDRESS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a VE.Bus address (0-{MAX_ADDRESS})")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """ports, status, monitor, set-mode and set-current-limit."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m custom_components.vebus_marstek.vebus",
         description="Talk to a Victron MultiPlus/Quattro through an MK2/MK3 interface.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("ports", help="list serial ports with their stable by-id paths")
+    amps = _number(0.1, "amperes")
     for name, text in (
         ("status", "read everything once"),
         ("monitor", "read everything repeatedly"),
@@ -44,17 +101,27 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         command = commands.add_parser(name, help=text)
         command.add_argument(
-            "--device", required=True, help="serial device path or URL (socket://host:port)"
+            "--device",
+            required=True,
+            type=_device,
+            help="serial device path or URL (socket://host:port)",
         )
-        command.add_argument("--address", type=int, default=0, help="VE.Bus address")
+        command.add_argument("--address", type=_address, default=0, help="VE.Bus address")
         if name == "monitor":
-            command.add_argument("--count", type=int, default=0, help="refreshes (0 = forever)")
-            command.add_argument("--interval", type=float, default=5.0, help="seconds between")
+            command.add_argument(
+                "--count",
+                type=_number(0, "refreshes", whole=True),
+                default=0,
+                help="refreshes (0 = forever)",
+            )
+            command.add_argument(
+                "--interval", type=_number(0, "seconds"), default=5.0, help="seconds between"
+            )
         if name == "set-mode":
             command.add_argument("mode", choices=[mode.value for mode in SwitchMode])
-            command.add_argument("--current-limit", type=float, help="A, also set the limit")
+            command.add_argument("--current-limit", type=amps, help="A, also set the limit")
         if name == "set-current-limit":
-            command.add_argument("amps", type=float)
+            command.add_argument("amps", type=amps)
     return parser
 
 
