@@ -6,26 +6,19 @@ from __future__ import annotations
 from importlib import metadata
 import json
 from pathlib import Path
-import re
 
 import homeassistant
 from homeassistant.const import __version__ as HA_VERSION
 from packaging.requirements import Requirement
 
+from tools.ha_releases import PIN, manifest_requirements, normalise
+
 HOMEASSISTANT = Path(homeassistant.__file__).parent
-PIN = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*==\s*([^\s;,#]+)\s*$")
-MANIFEST = (
-    Path(__file__).resolve().parent.parent / "custom_components" / "vebus_marstek" / "manifest.json"
-)
-
-
-def _normalise(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _installed() -> dict[str, str]:
     return {
-        _normalise(dist.metadata["Name"]): dist.version
+        normalise(dist.metadata["Name"]): dist.version
         for dist in metadata.distributions()
         if dist.metadata["Name"]
     }
@@ -33,7 +26,7 @@ def _installed() -> dict[str, str]:
 
 def _constraint_pins() -> dict[str, str]:
     text = (HOMEASSISTANT / "package_constraints.txt").read_text(encoding="utf-8")
-    return {_normalise(m[1]): m[2] for line in text.splitlines() if (m := PIN.match(line))}
+    return {normalise(m[1]): m[2] for line in text.splitlines() if (m := PIN.match(line))}
 
 
 def _core_pins() -> dict[str, set[str]]:
@@ -41,7 +34,7 @@ def _core_pins() -> dict[str, set[str]]:
     for manifest in (HOMEASSISTANT / "components").glob("*/manifest.json"):
         for requirement in json.loads(manifest.read_text(encoding="utf-8")).get("requirements", []):
             if match := PIN.match(requirement):
-                pins.setdefault(_normalise(match[1]), set()).add(match[2])
+                pins.setdefault(normalise(match[1]), set()).add(match[2])
     return pins
 
 
@@ -62,9 +55,9 @@ def test_our_requirements_are_installed_at_the_release_pin() -> None:
     # serialx above all: the version Home Assistant itself would give this integration.
     installed = _installed()
     pins = _constraint_pins()
-    for text in json.loads(MANIFEST.read_text(encoding="utf-8"))["requirements"]:
+    for text in manifest_requirements():
         requirement = Requirement(text)
-        name = _normalise(requirement.name)
+        name = normalise(requirement.name)
         assert name in installed
         assert installed[name] in requirement.specifier
         if name in pins:

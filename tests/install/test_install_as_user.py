@@ -3,24 +3,24 @@
 The Python environment (``.venv-user``, made by ``scripts/setup user``) has Home Assistant and
 nothing of this integration's requirements. The integration is copied in from an archive of the
 repository the way HACS copies it, and ``hass`` runs without ``--skip-pip``: Home Assistant
-resolves and installs ``manifest.json``'s requirements itself, under its own constraints. Then a
-Marstek battery and a VE.Bus unit (the simulators) are added through the config flow and their
-values must appear, and Home Assistant must have logged no warning about the integration.
+resolves and installs ``manifest.json``'s requirements itself, under its own constraints. Then
+the demo's two Marstek batteries and its VE.Bus unit (the simulators) are added through the
+config flow and their values must appear, and Home Assistant must have logged no warning about
+the integration.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 import re
 import subprocess
 
+from packaging.requirements import Requirement
 import pytest
 import pytest_socket
 
 from e2e.entities import devices, values_of
-from e2e.flows import add_marstek, add_vebus
 from e2e.hacs_install import install_like_hacs
 from e2e.hass_process import HassProcess
 from e2e.lab import Lab
@@ -28,10 +28,10 @@ from e2e.loop_thread import LoopThread
 from e2e.ports import free_udp_port
 from e2e.waiting import eventually
 from tests.e2e.hass_log import level, records
+from tools.ha_releases import PIN, manifest_requirements, normalise
 
 REPO = Path(__file__).resolve().parents[2]
 USER_PYTHON = REPO / ".venv-user" / "bin" / "python"
-MANIFEST = REPO / "custom_components" / "vebus_marstek" / "manifest.json"
 # Home Assistant installs the requirements of everything it loads (the frontend among them)
 # before it serves; a first start on a fresh machine downloads them.
 FIRST_START_S = 600.0
@@ -66,20 +66,19 @@ def _release_pin(name: str) -> str | None:
         " / 'package_constraints.txt').read_text())",
     )
     for line in result.stdout.splitlines():
-        if match := re.match(rf"^{re.escape(name)}==(\S+)$", line.strip(), re.IGNORECASE):
-            return match[1]
+        if (match := PIN.match(line)) and normalise(match[1]) == normalise(name):
+            return match[2]
     return None
 
 
 def _requirement_names() -> list[str]:
-    requirements: list[str] = json.loads(MANIFEST.read_text(encoding="utf-8"))["requirements"]
-    return [re.split(r"[<>=!~\[ ;]", text, maxsplit=1)[0] for text in requirements]
+    return [Requirement(text).name for text in manifest_requirements()]
 
 
 def _warnings_about_us(log: str) -> list[str]:
     """Warnings and errors naming the integration or one of its requirements (as written in
     manifest.json: Home Assistant's installer names the requirement, not who asked for it)."""
-    requirements: list[str] = json.loads(MANIFEST.read_text(encoding="utf-8"))["requirements"]
+    requirements = manifest_requirements()
     return [
         record
         for record in records(log)
@@ -124,13 +123,10 @@ def test_home_assistant_installs_the_requirements_and_the_devices_work(
         async def scenario() -> None:
             await lab.devices.start()
             await lab.start_hass(timeout_s=FIRST_START_S)
-            battery_entry = await _add_first_battery(lab)
-            vebus_entry = await _add_vebus(lab)
+            entries = await lab.set_up(timeout_s=FIRST_START_S)
             found = await devices(lab.client)
             entity_ids = {
-                entity
-                for entry in (battery_entry, vebus_entry)
-                for entity in found[entry["entry_id"]].entities.values()
+                entity for entry in entries for entity in found[entry["entry_id"]].entities.values()
             }
             assert entity_ids
             await eventually(values_of(lab.client, entity_ids), VALUES_S)
@@ -158,18 +154,3 @@ def test_home_assistant_installs_the_requirements_and_the_devices_work(
         pinned = _release_pin(name)
         if pinned is not None:
             assert version == pinned, f"{name} {version}, the release pins {pinned}"
-
-
-async def _add_first_battery(lab: Lab) -> dict[str, object]:
-    await lab.client.onboard(lab.user)
-    await eventually(lab.client.running, FIRST_START_S)
-    battery = lab.devices.batteries[0]
-    result = await add_marstek(lab.client, battery.host, lab.devices.marstek_port)
-    entry: dict[str, object] = result["result"]
-    return entry
-
-
-async def _add_vebus(lab: Lab) -> dict[str, object]:
-    result = await add_vebus(lab.client, lab.devices.vebus_url)
-    entry: dict[str, object] = result["result"]
-    return entry

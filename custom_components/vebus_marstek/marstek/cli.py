@@ -48,10 +48,11 @@ def _port(text: str) -> int:
 
 def _host(text: str) -> str:
     """An IPv4 address or a host name; dotted numbers must be a valid address."""
-    looks_numeric = all(part.isdigit() for part in text.strip().split("."))
-    if not text.strip() or (looks_numeric and normalise_ip(text) is None):
+    if (address := normalise_ip(text)) is not None:
+        return address
+    if not text.strip() or all(part.isdigit() for part in text.strip().split(".")):
         raise argparse.ArgumentTypeError(f"{text!r} is not a valid IPv4 address or host name")
-    return normalise_ip(text) or text.strip()
+    return text.strip()
 
 
 def _address(text: str) -> str:
@@ -83,21 +84,23 @@ def _whole(low: int, high: int, unit: str) -> Callable[[str], int]:
     return parse
 
 
-def _clock_argument(text: str) -> time:
+def _clock(text: str) -> time:
     try:
-        return _clock(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
+        return time.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time (HH:MM)") from None
 
 
-def _days_argument(text: str) -> frozenset[int]:
-    try:
-        days = _days(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-    if not days:
+def _days(text: str) -> frozenset[int]:
+    names = [d.strip().lower()[:3] for d in text.split(",") if d.strip()]
+    if not names:
         raise argparse.ArgumentTypeError("name at least one weekday")
-    return days
+    unknown = [n for n in names if n not in WEEKDAYS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown weekday {unknown[0]!r}; use {','.join(WEEKDAYS)}"
+        )
+    return frozenset(WEEKDAYS.index(n) for n in names)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,15 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument(
                 "--slot", type=_whole(0, MAX_SLOTS - 1, "slot number"), help="manual: slot number"
             )
-            command.add_argument(
-                "--start", type=_clock_argument, default=time(0, 0), help="manual: HH:MM"
-            )
-            command.add_argument(
-                "--end", type=_clock_argument, default=time(23, 59), help="manual: HH:MM"
-            )
+            command.add_argument("--start", type=_clock, default=time(0, 0), help="manual: HH:MM")
+            command.add_argument("--end", type=_clock, default=time(23, 59), help="manual: HH:MM")
             command.add_argument(
                 "--days",
-                type=_days_argument,
+                type=_days,
                 default=frozenset(range(len(WEEKDAYS))),
                 help="manual: e.g. mon,tue,sat",
             )
@@ -270,21 +269,6 @@ async def _set_mode(device: MarstekDevice, args: argparse.Namespace) -> None:
         await device.select_manual_mode()
     else:
         await device.set_mode(mode)
-
-
-def _clock(value: str) -> time:
-    try:
-        return time.fromisoformat(value)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a time (HH:MM)") from None
-
-
-def _days(value: str) -> frozenset[int]:
-    names = [d.strip().lower()[:3] for d in value.split(",") if d.strip()]
-    unknown = [n for n in names if n not in WEEKDAYS]
-    if unknown:
-        raise ValueError(f"unknown weekday {unknown[0]!r}; use {','.join(WEEKDAYS)}")
-    return frozenset(WEEKDAYS.index(n) for n in names)
 
 
 def _kwh(wh: float | None) -> float | None:
