@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from pathlib import Path
 import socket
 from typing import Any
@@ -17,9 +17,10 @@ from homeassistant.const import (
     __version__ as HA_VERSION,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.device_registry import format_mac
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 from syrupy.location import PyTestLocation
@@ -27,7 +28,7 @@ from syrupy.location import PyTestLocation
 # Imported before Home Assistant looks for custom integrations, so that this repository's
 # package is the one it finds (the harness ships its own custom_components package).
 import custom_components.vebus_marstek  # noqa: F401
-from custom_components.vebus_marstek import background_discovery
+from custom_components.vebus_marstek import marstek_discovery
 from custom_components.vebus_marstek.const import (
     CONF_BACKOFF,
     CONF_DEVICE_KIND,
@@ -40,11 +41,12 @@ from custom_components.vebus_marstek.const import (
     DOMAIN,
     PLATFORMS,
 )
-from custom_components.vebus_marstek.coordinator import MarstekCoordinator
+from custom_components.vebus_marstek.coordinator import MarstekCoordinator, VebusCoordinator
 from custom_components.vebus_marstek.marstek import Pacing
-from custom_components.vebus_marstek.vebus_coordinator import VebusCoordinator
+from e2e.ports import free_udp_port
 from simulators.marstek import MarstekSimulator
 from simulators.vebus import VebusSimulator
+from tests.registry import our_device
 
 SIM_HOST = "127.0.0.2"
 SIM_MAC = "5037cd7f1ec6"
@@ -68,7 +70,7 @@ def broadcasts_stay_on_this_machine() -> Generator[None]:
     """No test may broadcast to a real network: discovery scans go to an unused loopback
     address unless a test points them at its simulators."""
     with patch.object(
-        background_discovery, "async_broadcast_targets", AsyncMock(return_value=["127.0.0.250"])
+        marstek_discovery, "async_broadcast_targets", AsyncMock(return_value=["127.0.0.250"])
     ):
         yield
 
@@ -144,23 +146,32 @@ def entity_registry_enabled_by_default() -> Generator[None]:
 
 
 @pytest.fixture
+def mock_setup_entry() -> Generator[AsyncMock]:
+    """Flow tests stop at the entry; setting it up is tested elsewhere."""
+    with patch(
+        "custom_components.vebus_marstek.async_setup_entry", return_value=True
+    ) as mock_setup:
+        yield mock_setup
+
+
+@pytest.fixture
 def fast_probes() -> Generator[None]:
     """Config-flow probes and scans that give up and finish quickly."""
     with (
         patch.object(
-            background_discovery,
+            marstek_discovery,
             "PROBE_PACING",
             Pacing(spacing_s=0, quiet_gap_s=0, timeout_s=0.15, read_attempts=1, backoff_s=0.01),
         ),
         patch.object(
-            background_discovery,
+            marstek_discovery,
             "SCAN_TIMING",
-            background_discovery.ScanTiming(duration_s=0.2, interval_s=0.1, tail_s=0.2),
+            marstek_discovery.ScanTiming(duration_s=0.2, interval_s=0.1, tail_s=0.2),
         ),
         patch.object(
-            background_discovery,
+            marstek_discovery,
             "BACKGROUND_SCAN_TIMING",
-            background_discovery.ScanTiming(duration_s=0.0, interval_s=0.0, tail_s=0.2),
+            marstek_discovery.ScanTiming(duration_s=0.0, interval_s=0.0, tail_s=0.2),
         ),
     ):
         yield
@@ -183,19 +194,8 @@ class FakeClock:
 def clock() -> Generator[FakeClock]:
     """Energy integration and tier scheduling on a clock the test controls."""
     fake = FakeClock()
-    with (
-        patch("custom_components.vebus_marstek.coordinator.monotonic", fake),
-        patch("custom_components.vebus_marstek.vebus_coordinator.monotonic", fake),
-    ):
+    with patch("custom_components.vebus_marstek.coordinator.monotonic", fake):
         yield fake
-
-
-def free_udp_port() -> int:
-    """A UDP port nobody uses right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @pytest.fixture
@@ -274,7 +274,7 @@ async def init_integration(
 
 async def refresh(entry: MockConfigEntry, cycles: int = 1) -> MarstekCoordinator:
     """Run polling cycles now instead of waiting for the interval."""
-    coordinator: MarstekCoordinator = entry.runtime_data.coordinator
+    coordinator: MarstekCoordinator = entry.runtime_data
     for _ in range(cycles):
         await coordinator.async_refresh()
     return coordinator
@@ -285,6 +285,12 @@ async def refresh_all_tiers(hass: HomeAssistant, entry: MockConfigEntry) -> Mars
     coordinator = await refresh(entry, 3)
     await hass.async_block_till_done()
     return coordinator
+
+
+@pytest.fixture
+def marstek_device_id(hass: HomeAssistant, init_integration: MockConfigEntry) -> str:
+    """The registry id of the simulated battery."""
+    return our_device(hass, "50:37:cd:7f:1e:c6").id
 
 
 # --- VE.Bus ---------------------------------------------------------------------------------
@@ -369,7 +375,102 @@ async def init_vebus(
 
 async def vebus_refresh(entry: MockConfigEntry, cycles: int = 1) -> VebusCoordinator:
     """Run VE.Bus polling cycles now instead of waiting for the interval."""
-    coordinator: VebusCoordinator = entry.runtime_data.coordinator
+    coordinator: VebusCoordinator = entry.runtime_data
     for _ in range(cycles):
         await coordinator.async_refresh()
     return coordinator
+
+
+@pytest.fixture
+def vebus_device_id(hass: HomeAssistant, init_vebus: MockConfigEntry) -> str:
+    """The registry id of the simulated unit."""
+    return our_device(hass, VEBUS_SERIAL).id
+
+
+# --- Entity snapshots, one platform at a time -----------------------------------------------
+
+type SnapshotEntities = Callable[[], Awaitable[None]]
+
+# Whose entities are snapshotted, platform by platform. Marstek: a battery with system settings
+# and the Venus E 2.0 without (tests/test_sensor.py adds the Venus A with its PV inputs).
+MARSTEK_MODELS = pytest.mark.parametrize("profile", ["venus-e3", "venus-e2"])
+# VE.Bus sensors and alarms: an ESS MultiPlus-II, a 12 V unit without battery monitor and a
+# three-phase system.
+VEBUS_UNITS = pytest.mark.parametrize(
+    ("vebus_model", "vebus_options"),
+    [
+        ("multiplus-ii-48-3000", {}),
+        ("multiplus-12-500", {"battery_monitor": False}),
+        ("multiplus-24-3000", {"phases": 3, "ess": True}),
+    ],
+    ids=["multiplus-ii-ess", "12v-no-monitor", "three-phase"],
+)
+# VE.Bus select, numbers and switch: a unit with the ESS assistant and one without.
+VEBUS_CONTROL_UNITS = pytest.mark.parametrize(
+    ("vebus_model", "vebus_options"),
+    [("multiplus-ii-48-3000", {}), ("multiplus-12-500", {"battery_monitor": False})],
+    ids=["multiplus-ii-ess", "12v-no-monitor"],
+)
+
+
+@pytest.fixture
+def snapshot_marstek_entities(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    init_integration: MockConfigEntry,
+    platforms: list[Platform],
+    profile: str,
+) -> SnapshotEntities:
+    """Snapshot the battery's entities of the platform set up.
+
+    Venus E 2.0 has no system settings: no number or switches there.
+    """
+
+    async def snapshot_entities() -> None:
+        await refresh_all_tiers(hass, init_integration)
+        entries = er.async_entries_for_config_entry(entity_registry, init_integration.entry_id)
+        if not entries:
+            assert profile == "venus-e2"
+            assert platforms in ([Platform.NUMBER], [Platform.SWITCH])
+            return
+        await snapshot_platform(hass, entity_registry, snapshot, init_integration.entry_id)
+
+    return snapshot_entities
+
+
+@pytest.fixture
+def snapshot_vebus_entities(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    device_registry: dr.DeviceRegistry,
+    snapshot: SnapshotAssertion,
+    init_vebus: MockConfigEntry,
+    vebus_simulator: VebusSimulator,
+) -> SnapshotEntities:
+    """Snapshot the unit's entities of the platform set up; all belong to the unit's one
+    device, and setting them up sent the unit nothing dangerous."""
+
+    async def snapshot_entities() -> None:
+        await snapshot_platform(hass, entity_registry, snapshot, init_vebus.entry_id)
+        device = our_device(hass, VEBUS_SERIAL)
+        for entity in er.async_entries_for_config_entry(entity_registry, init_vebus.entry_id):
+            assert entity.device_id == device.id
+        assert vebus_simulator.dangerous == []
+
+    return snapshot_entities
+
+
+@pytest.fixture
+def snapshot_vebus_controls(
+    hass: HomeAssistant,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    init_vebus: MockConfigEntry,
+) -> SnapshotEntities:
+    """Snapshot the unit's entities of the platform set up (a select, numbers or a switch)."""
+
+    async def snapshot_entities() -> None:
+        await snapshot_platform(hass, entity_registry, snapshot, init_vebus.entry_id)
+
+    return snapshot_entities

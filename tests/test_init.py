@@ -1,4 +1,5 @@
-"""Setting up, unloading and retrying an entry against a simulated battery."""
+"""Setting up, unloading and retrying an entry of either family: a battery against a
+simulated battery, a VE.Bus unit against the simulated MK3."""
 
 from __future__ import annotations
 
@@ -12,12 +13,17 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.vebus_marstek.const import DOMAIN
 from simulators.marstek import MarstekSimulator
+from simulators.vebus import VebusSimulator
 from tests.registry import our_device
 
-from .conftest import SIM_MAC, make_entry
+from .conftest import SIM_MAC, VEBUS_SERIAL, make_entry, make_vebus_entry
+
+pytestmark = [pytest.mark.enable_socket, pytest.mark.usefixtures("socket_enabled")]
+
+# --- Marstek --------------------------------------------------------------------------------
 
 
-async def test_setup_and_unload(
+async def test_marstek_setup_and_unload(
     hass: HomeAssistant, init_integration: MockConfigEntry, device_registry: dr.DeviceRegistry
 ) -> None:
     """The entry loads, registers one device, unloads and frees the port."""
@@ -31,7 +37,7 @@ async def test_setup_and_unload(
     # A Venus E 3.0 reports its access point's BSSID as wifi_mac: not a connection of its own.
     assert device.connections == {(dr.CONNECTION_BLUETOOTH, "50:37:cd:7f:1e:c6")}
 
-    client = entry.runtime_data.device
+    client = entry.runtime_data.client
     endpoint = client.endpoint
     assert endpoint is not None
     assert endpoint.is_open
@@ -43,7 +49,7 @@ async def test_setup_and_unload(
     assert not endpoint.is_open
 
 
-async def test_silent_device_retries_setup(
+async def test_marstek_silent_device_retries_setup(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: MarstekSimulator
 ) -> None:
     """A battery that does not answer leaves the entry retrying."""
@@ -54,7 +60,7 @@ async def test_silent_device_retries_setup(
     assert mock_config_entry.state is ConfigEntryState.SETUP_RETRY
 
 
-async def test_port_in_use_retries_with_repair(
+async def test_marstek_port_in_use_retries_with_repair(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,
     port: int,
@@ -79,7 +85,7 @@ async def test_port_in_use_retries_with_repair(
         assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
 
 
-async def test_other_battery_at_address_retries(
+async def test_marstek_other_battery_at_address_retries(
     hass: HomeAssistant, port: int, simulator: MarstekSimulator
 ) -> None:
     """After a DHCP change another battery may answer: do not take it over."""
@@ -92,10 +98,61 @@ async def test_other_battery_at_address_retries(
 
 
 @pytest.mark.usefixtures("invalid_names_do_not_resolve")
-async def test_unresolvable_host_retries(hass: HomeAssistant, port: int) -> None:
+async def test_marstek_unresolvable_host_retries(hass: HomeAssistant, port: int) -> None:
     """A host name that does not resolve is a connection problem, not a crash."""
     entry = make_entry(port, host="battery.invalid")
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+# --- VE.Bus ---------------------------------------------------------------------------------
+
+
+async def test_vebus_setup_and_unload(
+    hass: HomeAssistant,
+    init_vebus: MockConfigEntry,
+    vebus_simulator: VebusSimulator,
+    device_registry: dr.DeviceRegistry,
+) -> None:
+    """The entry loads, registers one device, unloads and closes the port."""
+    entry = init_vebus
+    assert entry.state is ConfigEntryState.LOADED
+    device = our_device(hass, VEBUS_SERIAL)
+    assert device.manufacturer == "Victron Energy"
+    assert device.model == "MultiPlus/Quattro (VE.Bus)"
+    assert device.serial_number == VEBUS_SERIAL
+    assert device.sw_version == "2648506"
+    assert device.hw_version == "1170212"
+
+    client = entry.runtime_data.client
+    assert client.connection.is_open
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.NOT_LOADED
+    assert not client.connection.is_open
+    assert vebus_simulator.dangerous == []
+    assert vebus_simulator.eeprom_writes == []
+
+
+async def test_vebus_missing_port_retries(hass: HomeAssistant) -> None:
+    """A port that cannot be opened leaves the entry retrying."""
+    entry = make_vebus_entry("/dev/serial/by-id/usb-VictronEnergy_MK3-USB_missing-if00-port0")
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert "is not there" in str(entry.reason)
+
+
+async def test_vebus_silent_unit_retries(
+    hass: HomeAssistant, vebus_simulator: VebusSimulator, vebus_entry: MockConfigEntry
+) -> None:
+    """The port opens but the unit sleeps: retry, and the port is released again."""
+    vebus_simulator.faults.asleep = True
+    vebus_entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(vebus_entry.entry_id)
+    await hass.async_block_till_done()
+    assert vebus_entry.state is ConfigEntryState.SETUP_RETRY
+    assert "does not answer" in str(vebus_entry.reason)

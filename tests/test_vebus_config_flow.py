@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Generator
-from unittest.mock import AsyncMock, patch
+from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_USB, SOURCE_USER
 from homeassistant.const import CONF_DEVICE
@@ -33,15 +33,6 @@ pytestmark = [
 ]
 
 MISSING = "/dev/serial/by-id/usb-VictronEnergy_MK3-USB_Interface_HQ0000-if00-port0"
-
-
-@pytest.fixture
-def mock_setup_entry() -> Generator[AsyncMock]:
-    """Flow tests stop at the entry; setting it up is tested elsewhere."""
-    with patch(
-        "custom_components.vebus_marstek.async_setup_entry", return_value=True
-    ) as mock_setup:
-        yield mock_setup
 
 
 def _port(device: str, serial_number: str | None = "FT4ABCDE") -> SerialPort:

@@ -133,7 +133,7 @@ async def test_reconnects_after_disconnect(
     await vebus_refresh(init_vebus)
     assert client.connection.is_open
     assert hass.states.get(BATTERY_VOLTAGE).state != STATE_UNAVAILABLE
-    assert init_vebus.runtime_data.coordinator.last_update_success
+    assert init_vebus.runtime_data.last_update_success
 
 
 async def test_port_missing_repair(
@@ -147,7 +147,7 @@ async def test_port_missing_repair(
     url = vebus_simulator.url
     assert url is not None
     port = int(url.rsplit(":", 1)[1])
-    coordinator = init_vebus.runtime_data.coordinator
+    coordinator = init_vebus.runtime_data
     await vebus_simulator.stop()
     await hass.async_block_till_done()
     await vebus_refresh(init_vebus)

@@ -6,7 +6,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
-from .background_discovery import async_start_background_discovery
 from .const import (
     DOMAIN,
     ISSUE_API_SILENT,
@@ -17,11 +16,10 @@ from .const import (
     DeviceKind,
     entry_kind,
 )
-from .device_coordinator import entry_store
-from .marstek_setup import async_start_marstek
-from .runtime import VebusMarstekConfigEntry
+from .coordinator import VebusMarstekConfigEntry, entry_store
+from .marstek_discovery import async_start_background_discovery
 from .services import async_setup_services
-from .vebus_setup import async_start_vebus
+from .startup import async_start_marstek, async_start_vebus
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -34,16 +32,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: VebusMarstekConfigEntry) -> bool:
-    """Start the entry's device kind, then its entities."""
-    if entry_kind(entry) is DeviceKind.VEBUS:
-        vebus = await async_start_vebus(hass, entry)
-        entry.runtime_data = vebus
-        await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
-        # Only now do the entities say which values they need: read those at once.
-        await vebus.coordinator.async_refresh()
-        return True
-    entry.runtime_data = await async_start_marstek(hass, entry)
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    """Start the entry's device, then its entities."""
+    match entry_kind(entry):
+        case DeviceKind.MARSTEK:
+            entry.runtime_data = await async_start_marstek(hass, entry)
+            await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+        case DeviceKind.VEBUS:
+            vebus = entry.runtime_data = await async_start_vebus(hass, entry)
+            await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+            # Only now do the entities say which values they need: read those at once.
+            await vebus.async_refresh()
     return True
 
 
@@ -51,7 +49,7 @@ async def async_unload_entry(hass: HomeAssistant, entry: VebusMarstekConfigEntry
     """Stop polling and keep the totals; ports are released by the unload callbacks."""
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded:
-        await entry.runtime_data.coordinator.async_save()
+        await entry.runtime_data.async_save()
     return unloaded
 
 

@@ -18,7 +18,6 @@ from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from homeassistant.helpers.typing import DiscoveryInfoType
 import voluptuous as vol
 
-from .background_discovery import FoundBattery, async_probe, async_scan, scan_ports
 from .const import (
     CONF_DEVICE_KIND,
     CONF_FAST_INTERVAL,
@@ -43,6 +42,7 @@ from .const import (
     entry_kind,
 )
 from .marstek import DEFAULT_PORT, MarstekError, MarstekPortInUseError
+from .marstek_discovery import FoundBattery, async_probe, async_scan, scan_ports
 from .vebus import (
     SerialPort,
     UnitInfo,

@@ -1,28 +1,36 @@
-"""Tiered, paced polling of one Marstek battery, with energy totals that survive restarts."""
+"""Polling the devices: a shared base, and one coordinator per device family.
+
+Both keep their energy totals in a store across restarts and translate client errors on
+writes. A Marstek battery is polled in tiers of requests paced for its fragile Open API; a
+VE.Bus unit is asked only for what the enabled entities show, since at 2400 baud every frame
+costs tens of milliseconds (each entity says which reads it needs as its coordinator context).
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
 import math
 from time import monotonic
-from typing import TypedDict, Unpack
+from typing import NamedTuple, TypedDict, Unpack
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
-from homeassistant.helpers.update_coordinator import UpdateFailed
+from homeassistant.helpers.storage import Store
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import (
     API_SILENT_AFTER,
     CONF_BACKOFF,
     CONF_FAST_INTERVAL,
     CONF_MEDIUM_INTERVAL,
+    CONF_POLL_INTERVAL,
     CONF_QUIET_GAP,
     CONF_READ_ATTEMPTS,
     CONF_REQUEST_SPACING,
@@ -32,22 +40,20 @@ from .const import (
     CONF_WRITE_TIMEOUT,
     DEFAULT_FAST_INTERVAL,
     DEFAULT_MEDIUM_INTERVAL,
+    DEFAULT_POLL_INTERVAL,
     DEFAULT_REQUEST_SPACING,
     DEFAULT_SLOW_INTERVAL,
     DOMAIN,
     FAILED_CYCLES_BEFORE_UNAVAILABLE,
     ISSUE_API_SILENT,
+    ISSUE_PORT_MISSING,
     ISSUE_PV1_IN_WATTS,
     LOGGER,
     MAX_LOWER_TIER_REQUESTS_PER_CYCLE,
-)
-from .device_coordinator import (
-    DeviceCoordinator,
-    EnergyCounter,
-    StoredState,
-    battery_energy,
-    option_number,
-    restored_integrator,
+    PORT_MISSING_AFTER,
+    SAVE_DELAY_S,
+    STORAGE_VERSION,
+    VEBUS_TIMEOUTS_BEFORE_UNAVAILABLE,
 )
 from .energy import EnergyIntegrator, MonotonicTotal
 from .marstek import (
@@ -57,8 +63,8 @@ from .marstek import (
     EnergySystemStatus,
     FirmwareProfile,
     ManualSlot,
+    MarstekClient,
     MarstekConnectionError,
-    MarstekDevice,
     MarstekDeviceError,
     MarstekError,
     MarstekMethodUnsupportedError,
@@ -72,17 +78,156 @@ from .marstek import (
     SilentZeroGuard,
     WifiStatus,
 )
-from .written_settings import SettingsUpdate, WrittenSettings
+from .marstek_settings import SettingsUpdate, WrittenSettings
+from .vebus import (
+    PhaseValues,
+    RamVar,
+    SettingInfo,
+    UnitInfo,
+    VebusClient,
+    VebusConnectionError,
+    VebusError,
+    VebusInvalidValueError,
+    VebusStatus,
+    VebusTimeoutError,
+    VebusUnitAsleepError,
+    VebusUnsupportedError,
+    input_power,
+)
 
-type MarstekConfigEntry = ConfigEntry[MarstekRuntimeData]
+type StoredState = Mapping[str, object]
+# A loaded entry holds the coordinator of its device, whichever family that is.
+type VebusMarstekConfigEntry = ConfigEntry[MarstekCoordinator | VebusCoordinator]
 
 
-@dataclass(kw_only=True)
-class MarstekRuntimeData:
-    """What a loaded entry holds."""
+class EnergyCounter(StrEnum):
+    """Energy totals the integration publishes."""
 
-    device: MarstekDevice
-    coordinator: MarstekCoordinator
+    GRID_INPUT = "grid_input"
+    GRID_OUTPUT = "grid_output"
+    PV = "pv"
+    LOAD = "load"
+    BATTERY_CHARGED = "battery_charged"
+    BATTERY_DISCHARGED = "battery_discharged"
+
+
+def option_number(options: Mapping[str, object], key: str, default: float) -> float:
+    """A numeric option, or its default when absent or unusable."""
+    value = options.get(key)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return default
+
+
+def storage_key(entry_id: str) -> str:
+    """Where an entry's energy totals (and written settings) are kept."""
+    return f"{DOMAIN}.{entry_id}"
+
+
+def entry_store(hass: HomeAssistant, entry_id: str) -> Store[StoredState]:
+    """The store of one entry."""
+    return Store(hass, STORAGE_VERSION, storage_key(entry_id))
+
+
+def restored_integrator(stored: StoredState, key: str, *, max_gap_s: float) -> EnergyIntegrator:
+    """An energy integrator continued from what was stored under ``key`` (or a new one)."""
+    saved = stored.get(key)
+    if isinstance(saved, Mapping):
+        return EnergyIntegrator.from_dict(saved, max_gap_s=max_gap_s)
+    return EnergyIntegrator(max_gap_s=max_gap_s)
+
+
+def battery_energy(integrator: EnergyIntegrator) -> dict[EnergyCounter, float]:
+    """Charged and discharged energy from an integrator fed battery power (+ = discharging)."""
+    return {
+        EnergyCounter.BATTERY_CHARGED: round(integrator.negative_wh, 3),
+        EnergyCounter.BATTERY_DISCHARGED: round(integrator.positive_wh, 3),
+    }
+
+
+class DeviceCoordinator[DataT, ClientT](DataUpdateCoordinator[DataT]):
+    """Polls one device through its client; keeps its totals in a store across restarts.
+
+    Subclasses say which client errors a write can raise (``client_errors``) and how each
+    becomes a translated Home Assistant error (``_write_error``).
+    """
+
+    config_entry: VebusMarstekConfigEntry
+    client_errors: tuple[type[Exception], ...] = ()
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: VebusMarstekConfigEntry,
+        client: ClientT,
+        *,
+        update_interval: timedelta,
+    ) -> None:
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=f"{DOMAIN} {entry.title}",
+            update_interval=update_interval,
+        )
+        self.client = client
+        self._store = entry_store(hass, entry.entry_id)
+
+    # --- persistence ----------------------------------------------------------------------
+
+    async def _async_load_stored(self) -> StoredState:
+        """What the last run stored; empty when there is nothing usable."""
+        stored = await self._store.async_load()
+        return stored if isinstance(stored, Mapping) else {}
+
+    def _stored_state(self) -> StoredState:
+        raise NotImplementedError
+
+    async def async_save(self) -> None:
+        """Write the stored state now (on unload)."""
+        await self._store.async_save(self._stored_state())
+
+    def _schedule_save(self) -> None:
+        self._store.async_delay_save(self._stored_state, SAVE_DELAY_S)
+
+    # --- repairs --------------------------------------------------------------------------
+
+    def create_issue(
+        self,
+        issue_id: str,
+        translation_key: str,
+        severity: ir.IssueSeverity,
+        **placeholders: str,
+    ) -> None:
+        """A repair issue about this device, named in it by the entry's title."""
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=severity,
+            translation_key=translation_key,
+            translation_placeholders={"name": self.config_entry.title, **placeholders},
+        )
+
+    # --- writes ---------------------------------------------------------------------------
+
+    async def async_write(self, write: Callable[[ClientT], Awaitable[object]]) -> None:
+        """Run one write through the client, translating its errors, then refresh."""
+        try:
+            await write(self.client)
+        except self.client_errors as err:
+            raise self._write_error(err) from err
+        await self._async_refresh_after_write()
+
+    async def _async_refresh_after_write(self) -> None:
+        await self.async_request_refresh()
+
+    def _write_error(self, err: Exception) -> HomeAssistantError:
+        raise NotImplementedError
+
+
+# --- Marstek ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,23 +298,22 @@ def pacing_from_options(options: Mapping[str, object]) -> Pacing:
     )
 
 
-class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
+class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekClient]):
     """Polls one battery: the fast tier every cycle, slower requests when due."""
 
-    config_entry: MarstekConfigEntry
     client_errors = (MarstekError,)
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: MarstekConfigEntry,
-        device: MarstekDevice,
+        entry: VebusMarstekConfigEntry,
+        device: MarstekClient,
         identity: DeviceIdentity,
     ) -> None:
         options = entry.options
         fast_s = option_number(options, CONF_FAST_INTERVAL, DEFAULT_FAST_INTERVAL)
         super().__init__(hass, entry, device, update_interval=timedelta(seconds=fast_s))
-        assert device.profile is not None  # set by the get_device probe in setup
+        assert device.profile is not None  # set by the identity probe in setup
         self.identity = identity
         self.profile: FirmwareProfile = device.profile
         self.settings = WrittenSettings()
@@ -294,26 +438,26 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
         device = self.client
         match method:
             case Method.ES_STATUS:
-                es = self._silent_zeros.es_status(await device.get_es_status(), monotonic())
+                es = self._silent_zeros.es_status(await device.read_es_status(), monotonic())
                 changes["es"] = es
                 self._add_energy(es)
             case Method.ES_MODE:
-                changes["mode"] = await device.get_mode()
+                changes["mode"] = await device.read_mode()
             case Method.METER_STATUS:
-                changes["meter"] = await device.get_meter_status()
+                changes["meter"] = await device.read_meter_status()
             case Method.PV_STATUS:
-                changes["pv"] = await device.get_pv_status()
+                changes["pv"] = await device.read_pv_status()
                 if device.pv1_unit_check.suspect:
                     self._raise_pv1_unit_issue()
             case Method.BATTERY_STATUS:
-                battery = await device.get_battery_status()
+                battery = await device.read_battery_status()
                 changes["battery"] = self._silent_zeros.battery_status(battery, monotonic())
             case Method.WIFI_STATUS:
-                changes["wifi"] = await device.get_wifi_status()
+                changes["wifi"] = await device.read_wifi_status()
             case Method.BLE_STATUS:
-                changes["ble"] = await device.get_ble_status()
+                changes["ble"] = await device.read_ble_status()
             case _:
-                self._check_identity(await device.get_device())
+                self._check_identity(await device.read_identity())
 
     def _add_energy(self, es: EnergySystemStatus) -> None:
         now = monotonic()
@@ -410,3 +554,311 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekDevice]):
         self.settings = settings
         self._schedule_save()
         self.async_update_listeners()
+
+
+# --- VE.Bus ----------------------------------------------------------------------------------
+
+
+class ReadKind(StrEnum):
+    """One kind of request to the unit."""
+
+    DC = "dc"  # 'F' 0: battery voltage and current, AC-out frequency
+    PHASE = "phase"  # 'F' 1..3: AC in and out of one phase
+    INPUT_CONFIG = "input_config"  # 'F' 5: input current limits and switch position (slow)
+    LEDS = "leds"  # 'L': LEDs, alarms and VE.Bus error
+    DEVICE_STATE = "device_state"  # winmon 0x0E: device and charge state
+    RAM = "ram"  # RAM variables, six per request
+    SETTING = "setting"  # read once per session: settings change only when written
+
+
+class Read(NamedTuple):
+    """A value an entity needs from the unit."""
+
+    kind: ReadKind
+    number: int = 0
+
+
+type Reads = frozenset[Read]
+
+DC = Read(ReadKind.DC)
+INPUT_CONFIG = Read(ReadKind.INPUT_CONFIG)
+LEDS = Read(ReadKind.LEDS)
+DEVICE_STATE = Read(ReadKind.DEVICE_STATE)
+
+
+def phase_read(number: int) -> Read:
+    """The AC values of one phase."""
+    return Read(ReadKind.PHASE, number)
+
+
+def ram_read(var: int) -> Read:
+    """One RAM variable."""
+    return Read(ReadKind.RAM, var)
+
+
+def setting_read(setting: int) -> Read:
+    """One setting with its limits."""
+    return Read(ReadKind.SETTING, setting)
+
+
+# The energy totals integrate battery and AC-input power whatever entities are enabled.
+ENERGY_READS: Reads = frozenset({DC, ram_read(RamVar.INPUT_POWER)})
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettingValue:
+    """A setting's limits and its value (as read, or as last written from Home Assistant)."""
+
+    info: SettingInfo
+    value: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class VebusData:
+    """One refresh: what was read, the energy totals, and whether the unit sleeps."""
+
+    status: VebusStatus
+    energy: Mapping[EnergyCounter, float]
+    asleep: bool = False
+
+
+class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
+    """Polls one VE.Bus unit; reconnects after the port or the unit comes back."""
+
+    client_errors = (VebusError,)
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: VebusMarstekConfigEntry,
+        client: VebusClient,
+        unit: UnitInfo,
+    ) -> None:
+        interval_s = option_number(entry.options, CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
+        super().__init__(hass, entry, client, update_interval=timedelta(seconds=interval_s))
+        self.unit = unit
+        self.settings: dict[int, SettingValue] = {}
+        self._unsupported_settings: set[int] = set()
+        self._settings_session = client.reinitialisations
+        self._max_gap_s = interval_s * 2.5
+        self._battery_energy = EnergyIntegrator(max_gap_s=self._max_gap_s)
+        self._ac_input_energy = EnergyIntegrator(max_gap_s=self._max_gap_s)
+        self._timeouts = 0
+        self._asleep = False
+        self._port_missing_since: float | None = None
+
+    # --- persistence ----------------------------------------------------------------------
+
+    async def _async_setup(self) -> None:
+        """Continue the energy totals of the last run."""
+        stored = await self._async_load_stored()
+        self._battery_energy = restored_integrator(stored, "battery", max_gap_s=self._max_gap_s)
+        self._ac_input_energy = restored_integrator(stored, "ac_input", max_gap_s=self._max_gap_s)
+
+    def _stored_state(self) -> StoredState:
+        return {
+            "battery": self._battery_energy.as_dict(),
+            "ac_input": self._ac_input_energy.as_dict(),
+        }
+
+    def energy_totals(self) -> dict[EnergyCounter, float]:
+        """What the energy sensors publish."""
+        energy = battery_energy(self._battery_energy)
+        # AC-input power is positive when drawn from the grid.
+        energy[EnergyCounter.GRID_INPUT] = round(self._ac_input_energy.positive_wh, 3)
+        energy[EnergyCounter.GRID_OUTPUT] = round(self._ac_input_energy.negative_wh, 3)
+        return energy
+
+    def _break_energy(self) -> None:
+        """No sample this cycle: do not integrate across the gap."""
+        now = monotonic()
+        self._battery_energy.add(None, now)
+        self._ac_input_energy.add(None, now)
+
+    # --- polling ----------------------------------------------------------------------------
+
+    def wanted_reads(self) -> Reads:
+        """What the entities listening now need, plus what the energy totals need."""
+        wanted = set(ENERGY_READS)
+        for reads in self.async_contexts():
+            wanted.update(reads)
+        return frozenset(wanted)
+
+    async def _async_update_data(self) -> VebusData:
+        reads = self.wanted_reads()
+        try:
+            status = await self._async_poll(reads)
+        except VebusUnitAsleepError:
+            return self._unit_asleep()
+        except VebusConnectionError as err:
+            raise self._port_missing() from err
+        except VebusTimeoutError as err:
+            return self._timed_out(err)
+        except VebusError as err:
+            self._break_energy()
+            raise UpdateFailed(
+                translation_domain=DOMAIN,
+                translation_key="vebus_error",
+                translation_placeholders={"error": str(err)},
+            ) from err
+        self._unit_answered()
+        now = monotonic()
+        self._battery_energy.add(status.battery_power, now)
+        self._ac_input_energy.add(input_power(status), now)
+        self._schedule_save()
+        return VebusData(status=status, energy=self.energy_totals())
+
+    async def _async_poll(self, reads: Reads) -> VebusStatus:
+        try:
+            self.unit = await self.client.ensure_session()
+            return await self._async_read(reads)
+        except VebusConnectionError:
+            if not self.client.connection.lost.is_set():
+                raise
+        # The link dropped during this cycle (USB re-plugged, ser2net restarted); it is
+        # usually back at once, so reopen and ask again before calling the port missing.
+        LOGGER.debug("%s: the link dropped; reopening it", self.name)
+        self.unit = await self.client.ensure_session()
+        return await self._async_read(reads)
+
+    async def _async_read(self, reads: Reads) -> VebusStatus:
+        client = self.client
+        dc = await client.read_dc_info() if DC in reads else None
+        phases: dict[int, PhaseValues] = {}
+        for number in self.unit.phases:
+            if phase_read(number) not in reads:
+                continue
+            if (values := await client.read_phase(number)) is not None:
+                phases[number] = values
+        ram_ids = sorted(read.number for read in reads if read.kind is ReadKind.RAM)
+        await self._async_read_settings(reads)
+        return VebusStatus(
+            battery_voltage=dc.voltage if dc else None,
+            battery_current=dc.battery_current if dc else None,
+            output_frequency=dc.inverter_frequency if dc else None,
+            phases=phases,
+            input_config=await client.read_input_config() if INPUT_CONFIG in reads else None,
+            leds=await client.read_leds() if LEDS in reads else None,
+            device_state=await client.read_device_state() if DEVICE_STATE in reads else None,
+            ram=await client.read_ram_vars(ram_ids) if ram_ids else {},
+        )
+
+    async def _async_read_settings(self, reads: Reads) -> None:
+        if self.client.reinitialisations != self._settings_session:
+            # A new session may follow a unit reset, which drops values written to RAM only.
+            self._settings_session = self.client.reinitialisations
+            self.settings.clear()
+        for read in sorted(reads):
+            setting = read.number
+            if read.kind is not ReadKind.SETTING or setting in self.settings:
+                continue
+            if setting in self._unsupported_settings:
+                continue
+            try:
+                info = await self.client.read_setting_info(setting)
+                value = await self.client.read_setting(setting)
+            except VebusUnsupportedError:
+                self._unsupported_settings.add(setting)
+                continue
+            self.settings[setting] = SettingValue(info=info, value=value)
+
+    def _unit_answered(self) -> None:
+        self._timeouts = 0
+        self._port_present()
+        if self._asleep:
+            LOGGER.info("%s answers again", self.config_entry.title)
+            self._asleep = False
+
+    def _unit_asleep(self) -> VebusData:
+        """A switched-off unit sleeps: unavailable, but nothing is wrong, so no error."""
+        self._port_present()
+        self._break_energy()
+        if not self._asleep:
+            LOGGER.info(
+                "%s is silent: it is switched off and asleep, or the MK3 has no VE.Bus power",
+                self.config_entry.title,
+            )
+            self._asleep = True
+        return VebusData(status=VebusStatus(), energy=self.energy_totals(), asleep=True)
+
+    def _timed_out(self, err: VebusTimeoutError) -> VebusData:
+        self._timeouts += 1
+        self._break_energy()
+        previous = self.data
+        if (
+            previous is not None
+            and not previous.asleep
+            and self._timeouts < VEBUS_TIMEOUTS_BEFORE_UNAVAILABLE
+        ):
+            LOGGER.debug("%s did not answer (%s); keeping the last values", self.name, err)
+            return previous
+        raise UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="unit_not_answering",
+            translation_placeholders={"name": self.config_entry.title},
+        ) from err
+
+    def _port_missing(self) -> UpdateFailed:
+        now = monotonic()
+        if self._port_missing_since is None:
+            self._port_missing_since = now
+        self._break_energy()
+        if now - self._port_missing_since >= PORT_MISSING_AFTER.total_seconds():
+            self.create_issue(
+                self.port_missing_issue_id,
+                ISSUE_PORT_MISSING,
+                ir.IssueSeverity.ERROR,
+                device=self.client.url,
+            )
+        # The path is in the repair issue only: Home Assistant logs this message, and a
+        # /dev/serial/by-id path names the interface's USB serial number.
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="port_missing",
+            translation_placeholders={"name": self.config_entry.title},
+        )
+
+    def _port_present(self) -> None:
+        if self._port_missing_since is not None:
+            self._port_missing_since = None
+            ir.async_delete_issue(self.hass, DOMAIN, self.port_missing_issue_id)
+
+    @property
+    def port_missing_issue_id(self) -> str:
+        """Repair issue raised while the interface's port stays missing."""
+        return f"{ISSUE_PORT_MISSING}_{self.config_entry.entry_id}"
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def remember_setting(self, setting: int, value: float) -> None:
+        """A setting was written: show the new value (RAM-only writes cannot be read back)."""
+        known = self.settings.get(setting)
+        if known is not None:
+            self.settings[setting] = replace(known, value=value)
+            self.async_update_listeners()
+
+    async def _async_refresh_after_write(self) -> None:
+        # The unit confirms a switch or limit change only in the next 'F' 5 reply: read it
+        # now (not after the debounce), so the entity does not show the old value meanwhile.
+        await self.async_refresh()
+
+    def _write_error(self, err: Exception) -> HomeAssistantError:
+        """A failed write as the user should read it."""
+        if isinstance(err, VebusInvalidValueError):
+            # The client checked the unit's own limits and sent nothing.
+            return ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="vebus_invalid_value",
+                translation_placeholders={"error": str(err)},
+            )
+        if isinstance(err, VebusConnectionError):
+            key, placeholders = "port_missing", {"name": self.config_entry.title}
+        elif isinstance(err, VebusTimeoutError):
+            key, placeholders = "unit_not_answering", {"name": self.config_entry.title}
+        else:  # refused (access level, unknown id) or not supported by this unit
+            key, placeholders = "vebus_write_refused", {"error": str(err)}
+        return HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=key,
+            translation_placeholders=placeholders,
+        )

@@ -8,10 +8,8 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.const import CONF_DEVICE
 from homeassistant.core import HomeAssistant
 
-from .coordinator import MarstekRuntimeData
-from .runtime import VebusMarstekConfigEntry
+from .coordinator import MarstekCoordinator, VebusCoordinator, VebusMarstekConfigEntry
 from .vebus import status_report
-from .vebus_coordinator import VebusRuntimeData
 
 _REDACT_ALWAYS = {"unique_id", "identifiers", "connections"}
 MARSTEK_REDACT = _REDACT_ALWAYS | {"ble_mac", "wifi_mac", "ssid", "src"}
@@ -31,15 +29,14 @@ async def async_get_config_entry_diagnostics(
             "options": dict(entry.options),
         }
     }
-    runtime = entry.runtime_data
-    if isinstance(runtime, VebusRuntimeData):
-        return async_redact_data(summary | _vebus(runtime), VEBUS_REDACT)
-    return async_redact_data(summary | _marstek(runtime), MARSTEK_REDACT)
+    coordinator = entry.runtime_data
+    if isinstance(coordinator, VebusCoordinator):
+        return async_redact_data(summary | _vebus(coordinator), VEBUS_REDACT)
+    return async_redact_data(summary | _marstek(coordinator), MARSTEK_REDACT)
 
 
-def _marstek(runtime: MarstekRuntimeData) -> dict[str, object]:
-    coordinator = runtime.coordinator
-    device = runtime.device
+def _marstek(coordinator: MarstekCoordinator) -> dict[str, object]:
+    device = coordinator.client
     endpoint = device.endpoint
     data = coordinator.data
     return {
@@ -66,9 +63,8 @@ def _marstek(runtime: MarstekRuntimeData) -> dict[str, object]:
     }
 
 
-def _vebus(runtime: VebusRuntimeData) -> dict[str, object]:
-    coordinator = runtime.coordinator
-    client = runtime.client
+def _vebus(coordinator: VebusCoordinator) -> dict[str, object]:
+    client = coordinator.client
     data = coordinator.data
     return {
         "unit": asdict(coordinator.unit),

@@ -1,6 +1,9 @@
-"""The entity bases of both device kinds: one device per config entry."""
+"""The entity bases of both device families: one device per config entry."""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from homeassistant.helpers.device_registry import (
     CONNECTION_BLUETOOTH,
@@ -8,13 +11,13 @@ from homeassistant.helpers.device_registry import (
     DeviceInfo,
     format_mac,
 )
-from homeassistant.helpers.entity import EntityDescription
+from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN, VEBUS_MODEL, VICTRON
-from .coordinator import MarstekCoordinator
-from .marstek import Family
-from .vebus_coordinator import Reads, VebusCoordinator
+from .coordinator import MarstekCoordinator, Reads, VebusCoordinator, VebusMarstekConfigEntry
+from .marstek import Family, FirmwareProfile
+from .vebus import UnitInfo
 
 
 def marstek_device_info(coordinator: MarstekCoordinator) -> DeviceInfo:
@@ -35,6 +38,27 @@ def marstek_device_info(coordinator: MarstekCoordinator) -> DeviceInfo:
         name=coordinator.config_entry.title,
         sw_version=str(identity.firmware) if identity.firmware is not None else None,
     )
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarstekEntityDescription(EntityDescription):
+    """A Marstek entity: which firmware has it."""
+
+    has_fn: Callable[[FirmwareProfile], bool] = lambda _profile: True
+
+
+def marstek_entities[DescriptionT: MarstekEntityDescription, EntityT](
+    coordinator: MarstekCoordinator,
+    descriptions: Iterable[DescriptionT],
+    entity: Callable[[MarstekCoordinator, DescriptionT], EntityT],
+) -> list[EntityT]:
+    """One entity per description this battery's firmware has."""
+    profile = coordinator.profile
+    return [
+        entity(coordinator, description)
+        for description in descriptions
+        if description.has_fn(profile)
+    ]
 
 
 class MarstekEntity(CoordinatorEntity[MarstekCoordinator]):
@@ -65,15 +89,33 @@ def vebus_device_info(coordinator: VebusCoordinator) -> DeviceInfo:
     )
 
 
+@dataclass(frozen=True, kw_only=True)
+class VebusEntityDescription(EntityDescription):
+    """A VE.Bus entity: what it needs read from the unit (its coordinator context)."""
+
+    reads: Reads = frozenset()
+    has_fn: Callable[[UnitInfo], bool] = lambda _unit: True
+
+
+def vebus_entities[DescriptionT: VebusEntityDescription, EntityT](
+    coordinator: VebusCoordinator,
+    descriptions: Iterable[DescriptionT],
+    entity: Callable[[VebusCoordinator, DescriptionT], EntityT],
+) -> list[EntityT]:
+    """One entity per description this unit has."""
+    unit = coordinator.unit
+    return [
+        entity(coordinator, description) for description in descriptions if description.has_fn(unit)
+    ]
+
+
 class VebusEntity(CoordinatorEntity[VebusCoordinator]):
-    """An entity of one VE.Bus unit; ``reads`` tells the coordinator what it needs."""
+    """An entity of one VE.Bus unit; its description tells the coordinator what to read."""
 
     _attr_has_entity_name = True
 
-    def __init__(
-        self, coordinator: VebusCoordinator, description: EntityDescription, reads: Reads
-    ) -> None:
-        super().__init__(coordinator, context=reads)
+    def __init__(self, coordinator: VebusCoordinator, description: VebusEntityDescription) -> None:
+        super().__init__(coordinator, context=description.reads)
         self.entity_description = description
         self._attr_unique_id = f"{coordinator.config_entry.unique_id}_{description.key}"
         self._attr_device_info = vebus_device_info(coordinator)
@@ -82,3 +124,16 @@ class VebusEntity(CoordinatorEntity[VebusCoordinator]):
     def available(self) -> bool:
         """A sleeping unit reports nothing."""
         return super().available and not self.coordinator.data.asleep
+
+
+def entities_for(
+    entry: VebusMarstekConfigEntry,
+    *,
+    marstek: Callable[[MarstekCoordinator], Iterable[Entity]],
+    vebus: Callable[[VebusCoordinator], Iterable[Entity]],
+) -> Iterable[Entity]:
+    """A platform's entities for the family of the device this entry talks to."""
+    coordinator = entry.runtime_data
+    if isinstance(coordinator, VebusCoordinator):
+        return vebus(coordinator)
+    return marstek(coordinator)

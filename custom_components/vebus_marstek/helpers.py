@@ -1,4 +1,4 @@
-"""Pieces the actions of both device kinds share: validation errors, finding the target."""
+"""Pieces the actions of both device families share: validation errors, finding the target."""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 
 from .const import DOMAIN, DeviceKind, entry_kind
-from .coordinator import MarstekRuntimeData
-from .runtime import VebusMarstekConfigEntry
-from .vebus_coordinator import VebusRuntimeData
+from .coordinator import MarstekCoordinator, VebusCoordinator, VebusMarstekConfigEntry
 
 # Said when a device of this integration is of the other kind (or of another integration).
 _WRONG_KIND = {
@@ -41,10 +39,17 @@ def device_entry_ids(device: dr.DeviceEntry) -> set[str]:
     return set(device.config_entries)
 
 
-def loaded_runtime(
-    hass: HomeAssistant, device_id: str, kind: DeviceKind
-) -> MarstekRuntimeData | VebusRuntimeData:
-    """The loaded entry of ``kind`` behind a device, or a translated error saying why not."""
+_FAMILY_KIND: dict[type[MarstekCoordinator | VebusCoordinator], DeviceKind] = {
+    MarstekCoordinator: DeviceKind.MARSTEK,
+    VebusCoordinator: DeviceKind.VEBUS,
+}
+
+
+def loaded_coordinator[CoordinatorT: (MarstekCoordinator, VebusCoordinator)](
+    hass: HomeAssistant, device_id: str, family: type[CoordinatorT]
+) -> CoordinatorT:
+    """The coordinator of the loaded ``family`` entry behind a device, or why there is none."""
+    kind = _FAMILY_KIND[family]
     device = dr.async_get(hass).async_get(device_id)
     if device is None:
         raise validation_error("device_not_found", device_id=device_id)
@@ -58,4 +63,6 @@ def loaded_runtime(
     entry = entries[0]
     if entry.state is not ConfigEntryState.LOADED:
         raise validation_error("entry_not_loaded", name=entry.title)
-    return entry.runtime_data
+    coordinator = entry.runtime_data
+    assert isinstance(coordinator, family)  # an entry of this kind runs this coordinator
+    return coordinator

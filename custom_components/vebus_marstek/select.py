@@ -1,6 +1,8 @@
-"""Selects: the Marstek operating mode, the VE.Bus remote switch."""
+"""Selects of both device families: the Marstek operating mode, the VE.Bus remote switch."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from homeassistant.components.select import SelectEntity, SelectEntityDescription
 from homeassistant.core import HomeAssistant
@@ -8,13 +10,24 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .coordinator import MarstekCoordinator
-from .entity import MarstekEntity
-from .marstek import FirmwareProfile, MarstekDevice, OperatingMode
-from .runtime import VebusMarstekConfigEntry, entities_for
-from .vebus_controls import vebus_selects
+from .coordinator import INPUT_CONFIG, MarstekCoordinator, VebusCoordinator, VebusMarstekConfigEntry
+from .entity import MarstekEntity, VebusEntity, VebusEntityDescription, entities_for
+from .marstek import FirmwareProfile, MarstekClient, OperatingMode
+from .vebus import SwitchMode
 
 PARALLEL_UPDATES = 1
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: VebusMarstekConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Every battery has an operating mode, every VE.Bus unit a remote switch."""
+    async_add_entities(entities_for(entry, marstek=marstek_selects, vebus=vebus_selects))
+
+
+# --- Marstek ---------------------------------------------------------------------------------
 
 # A primary control (like the VE.Bus switch mode), not configuration: automations switch it,
 # and it belongs on the dashboards Home Assistant generates.
@@ -27,15 +40,6 @@ def supported_modes(profile: FirmwareProfile) -> list[OperatingMode]:
     if profile.has_ups:
         modes.append(OperatingMode.UPS)
     return modes
-
-
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: VebusMarstekConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Every battery has an operating mode, every VE.Bus unit a remote switch."""
-    async_add_entities(entities_for(entry, marstek=marstek_selects, vebus=vebus_selects))
 
 
 def marstek_selects(coordinator: MarstekCoordinator) -> list[MarstekModeSelect]:
@@ -69,10 +73,45 @@ class MarstekModeSelect(MarstekEntity, SelectEntity):
                 translation_key="passive_needs_action",
             )
 
-        async def write(device: MarstekDevice) -> None:
+        async def write(device: MarstekClient) -> None:
             if mode is OperatingMode.MANUAL:
                 self.coordinator.remember_slot(await device.select_manual_mode())
             else:
                 await device.set_mode(mode)
 
         await self.coordinator.async_write(write)
+
+
+# --- VE.Bus ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class VebusSelectDescription(VebusEntityDescription, SelectEntityDescription):
+    """A VE.Bus select and what it reads."""
+
+
+VEBUS_SWITCH_MODE = VebusSelectDescription(
+    key="switch_mode", translation_key="switch_mode", reads=frozenset({INPUT_CONFIG})
+)
+
+
+def vebus_selects(coordinator: VebusCoordinator) -> list[VebusSwitchModeSelect]:
+    """Every unit has the remote switch."""
+    return [VebusSwitchModeSelect(coordinator, VEBUS_SWITCH_MODE)]
+
+
+class VebusSwitchModeSelect(VebusEntity, SelectEntity):
+    """The remote switch: on, off, charger only, inverter only."""
+
+    _attr_options = [mode.value for mode in SwitchMode]
+
+    @property
+    def current_option(self) -> str | None:
+        """The position the unit reports."""
+        mode = self.coordinator.data.status.switch_mode
+        return None if mode is None else mode.value
+
+    async def async_select_option(self, option: str) -> None:
+        """Move the switch; the input current limit stays as it is."""
+        mode = SwitchMode(option)
+        await self.coordinator.async_write(lambda client: client.set_switch_mode(mode))

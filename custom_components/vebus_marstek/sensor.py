@@ -1,10 +1,11 @@
-"""Sensors: state of charge, power flows, energy totals and diagnostics (both kinds)."""
+"""Sensors of both device families: state of charge, power flows, energy totals, diagnostics."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import NamedTuple, Protocol, TypedDict
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -16,7 +17,10 @@ from homeassistant.const import (
     PERCENTAGE,
     SIGNAL_STRENGTH_DECIBELS_MILLIWATT,
     EntityCategory,
+    UnitOfElectricCurrent,
+    UnitOfElectricPotential,
     UnitOfEnergy,
+    UnitOfFrequency,
     UnitOfPower,
     UnitOfTemperature,
 )
@@ -24,24 +28,113 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
-from .coordinator import MarstekCoordinator, MarstekData
-from .device_coordinator import EnergyCounter
-from .entity import MarstekEntity
+from .coordinator import (
+    DC,
+    DEVICE_STATE,
+    LEDS,
+    EnergyCounter,
+    MarstekCoordinator,
+    MarstekData,
+    Reads,
+    VebusCoordinator,
+    VebusData,
+    VebusMarstekConfigEntry,
+    phase_read,
+    ram_read,
+)
+from .entity import (
+    MarstekEntity,
+    MarstekEntityDescription,
+    VebusEntity,
+    VebusEntityDescription,
+    entities_for,
+    marstek_entities,
+    vebus_entities,
+)
 from .marstek import FirmwareProfile, MeterStatus
-from .runtime import VebusMarstekConfigEntry, entities_for
-from .vebus_sensors import vebus_sensors
-from .written_settings import WrittenSettings
+from .marstek_settings import WrittenSettings
+from .vebus import (
+    CHARGE_STATES,
+    DEVICE_STATES,
+    DeviceState,
+    PhaseValues,
+    RamVar,
+    VebusStatus,
+    input_power,
+    output_power,
+    soc,
+)
 
 PARALLEL_UPDATES = 0
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: VebusMarstekConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """One sensor per description the device supports."""
+    async_add_entities(entities_for(entry, marstek=marstek_sensors, vebus=vebus_sensors))
+
+
+# --- shared by both families -------------------------------------------------------------------
+
+
+class _Fields(TypedDict, total=False):
+    """Description fields that several sensors share."""
+
+    device_class: SensorDeviceClass
+    state_class: SensorStateClass
+    native_unit_of_measurement: str
+    suggested_unit_of_measurement: str
+    suggested_display_precision: int
+
+
+POWER = _Fields(
+    device_class=SensorDeviceClass.POWER,
+    state_class=SensorStateClass.MEASUREMENT,
+    native_unit_of_measurement=UnitOfPower.WATT,
+    suggested_display_precision=0,
+)
+
+
+class _HasEnergy(Protocol):
+    """Data of either family: it carries the energy totals its coordinator publishes."""
+
+    @property
+    def energy(self) -> Mapping[EnergyCounter, float | None]:
+        """Totals by counter."""
+
+
+def lifetime_energy[DescriptionT: (MarstekSensorDescription, VebusSensorDescription)](
+    description: type[DescriptionT], key: str, counter: EnergyCounter
+) -> DescriptionT:
+    """An energy total for the Energy dashboard: it never goes down (see energy.py)."""
+
+    def value(data: _HasEnergy) -> StateType:
+        return data.energy.get(counter)
+
+    return description(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=value,
+    )
+
+
+# --- Marstek ---------------------------------------------------------------------------------
 
 BATTERY_STATES = ["charging", "discharging", "idle"]
 
 
 @dataclass(frozen=True, kw_only=True)
-class MarstekSensorDescription(SensorEntityDescription):
+class MarstekSensorDescription(MarstekEntityDescription, SensorEntityDescription):
     """A Marstek sensor: which models have it and where its value comes from."""
 
-    has_fn: Callable[[FirmwareProfile], bool] = lambda _profile: True
     value_fn: Callable[[MarstekData], StateType]
 
 
@@ -82,10 +175,6 @@ def _pv_channel_power(index: int) -> Callable[[MarstekData], StateType]:
     return value
 
 
-def _energy(counter: EnergyCounter) -> Callable[[MarstekData], StateType]:
-    return lambda data: data.energy.get(counter)
-
-
 def _always(_profile: FirmwareProfile) -> bool:
     return True
 
@@ -112,30 +201,7 @@ def _power(
     has_fn: Callable[[FirmwareProfile], bool] = _always,
 ) -> MarstekSensorDescription:
     return MarstekSensorDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.POWER,
-        state_class=SensorStateClass.MEASUREMENT,
-        native_unit_of_measurement=UnitOfPower.WATT,
-        suggested_display_precision=0,
-        has_fn=has_fn,
-        value_fn=value_fn,
-    )
-
-
-def _lifetime_energy(
-    key: str, counter: EnergyCounter, has_fn: Callable[[FirmwareProfile], bool] = _always
-) -> MarstekSensorDescription:
-    return MarstekSensorDescription(
-        key=key,
-        translation_key=key,
-        device_class=SensorDeviceClass.ENERGY,
-        state_class=SensorStateClass.TOTAL_INCREASING,
-        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
-        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-        suggested_display_precision=2,
-        has_fn=has_fn,
-        value_fn=_energy(counter),
+        key=key, translation_key=key, has_fn=has_fn, value_fn=value_fn, **POWER
     )
 
 
@@ -162,20 +228,26 @@ MARSTEK_SENSORS: tuple[MarstekSensorDescription, ...] = (
     _power("ongrid_power", lambda data: data.es.ongrid_power_w if data.es else None),
     _power("offgrid_power", lambda data: data.es.offgrid_power_w if data.es else None),
     _power("pv_power", _pv_power, _has_pv),
-    *(
-        _power(f"pv{index + 1}_power", _pv_channel_power(index), _has_pv_channel(index))
-        for index in range(4)
-    ),
+    _power("pv1_power", _pv_channel_power(0), _has_pv_channel(0)),
+    _power("pv2_power", _pv_channel_power(1), _has_pv_channel(1)),
+    _power("pv3_power", _pv_channel_power(2), _has_pv_channel(2)),
+    _power("pv4_power", _pv_channel_power(3), _has_pv_channel(3)),
     _power("ct_phase_a_power", _meter(lambda meter: meter.phase_a_power_w), _has_meter),
     _power("ct_phase_b_power", _meter(lambda meter: meter.phase_b_power_w), _has_meter),
     _power("ct_phase_c_power", _meter(lambda meter: meter.phase_c_power_w), _has_meter),
     _power("ct_total_power", _meter(lambda meter: meter.total_power_w), _has_meter),
-    _lifetime_energy("grid_input_energy", EnergyCounter.GRID_INPUT),
-    _lifetime_energy("grid_output_energy", EnergyCounter.GRID_OUTPUT),
-    _lifetime_energy("pv_energy", EnergyCounter.PV, _has_pv),
-    _lifetime_energy("load_energy", EnergyCounter.LOAD),
-    _lifetime_energy("battery_charged_energy", EnergyCounter.BATTERY_CHARGED),
-    _lifetime_energy("battery_discharged_energy", EnergyCounter.BATTERY_DISCHARGED),
+    lifetime_energy(MarstekSensorDescription, "grid_input_energy", EnergyCounter.GRID_INPUT),
+    lifetime_energy(MarstekSensorDescription, "grid_output_energy", EnergyCounter.GRID_OUTPUT),
+    replace(
+        lifetime_energy(MarstekSensorDescription, "pv_energy", EnergyCounter.PV), has_fn=_has_pv
+    ),
+    lifetime_energy(MarstekSensorDescription, "load_energy", EnergyCounter.LOAD),
+    lifetime_energy(
+        MarstekSensorDescription, "battery_charged_energy", EnergyCounter.BATTERY_CHARGED
+    ),
+    lifetime_energy(
+        MarstekSensorDescription, "battery_discharged_energy", EnergyCounter.BATTERY_DISCHARGED
+    ),
     MarstekSensorDescription(
         key="battery_temperature",
         translation_key="battery_temperature",
@@ -235,28 +307,12 @@ MARSTEK_SENSORS: tuple[MarstekSensorDescription, ...] = (
 )
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: VebusMarstekConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """One sensor per description the device supports."""
-    async_add_entities(entities_for(entry, marstek=marstek_sensors, vebus=vebus_sensors))
-
-
 def marstek_sensors(coordinator: MarstekCoordinator) -> list[SensorEntity]:
     """The sensors this battery's firmware has values for."""
-    sensors: list[SensorEntity] = [
-        MarstekSensor(coordinator, description)
-        for description in MARSTEK_SENSORS
-        if description.has_fn(coordinator.profile)
+    return [
+        *marstek_entities(coordinator, MARSTEK_SENSORS, MarstekSensor),
+        *marstek_entities(coordinator, MARSTEK_PASSIVE_SENSORS, MarstekSettingSensor),
     ]
-    if coordinator.profile.accepts_passive:
-        sensors += [
-            MarstekSettingSensor(coordinator, description)
-            for description in MARSTEK_PASSIVE_SENSORS
-        ]
-    return sensors
 
 
 class MarstekSensor(MarstekEntity, SensorEntity):
@@ -271,16 +327,21 @@ class MarstekSensor(MarstekEntity, SensorEntity):
 
 
 @dataclass(frozen=True, kw_only=True)
-class MarstekSettingSensorDescription(SensorEntityDescription):
+class MarstekSettingSensorDescription(MarstekEntityDescription, SensorEntityDescription):
     """A setting the battery cannot report: shown as last written from Home Assistant."""
 
     value_fn: Callable[[WrittenSettings], float | datetime | None]
+
+
+def _accepts_passive(profile: FirmwareProfile) -> bool:
+    return profile.accepts_passive
 
 
 MARSTEK_PASSIVE_SENSORS = (
     MarstekSettingSensorDescription(
         key="passive_power",
         translation_key="passive_power",
+        has_fn=_accepts_passive,
         device_class=SensorDeviceClass.POWER,
         native_unit_of_measurement=UnitOfPower.WATT,
         value_fn=lambda settings: settings.passive.power_w if settings.passive else None,
@@ -288,6 +349,7 @@ MARSTEK_PASSIVE_SENSORS = (
     MarstekSettingSensorDescription(
         key="passive_end",
         translation_key="passive_end",
+        has_fn=_accepts_passive,
         device_class=SensorDeviceClass.TIMESTAMP,
         value_fn=lambda settings: settings.passive.ends_at if settings.passive else None,
     ),
@@ -304,3 +366,272 @@ class MarstekSettingSensor(MarstekEntity, SensorEntity):
     def native_value(self) -> float | datetime | None:
         """What was last written (unknown until then; kept across restarts)."""
         return self.entity_description.value_fn(self.coordinator.settings)
+
+
+# --- VE.Bus ----------------------------------------------------------------------------------
+
+LED_STATES = ["off", "on", "blink", "blink_inverted"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class VebusSensorDescription(VebusEntityDescription, SensorEntityDescription):
+    """A VE.Bus sensor: what it reads from the unit, and which units have it."""
+
+    value_fn: Callable[[VebusData], StateType]
+
+
+def _status(value_fn: Callable[[VebusStatus], StateType]) -> Callable[[VebusData], StateType]:
+    return lambda data: value_fn(data.status)
+
+
+def _measurement(
+    key: str,
+    device_class: SensorDeviceClass,
+    unit: str,
+    reads: Reads,
+    value_fn: Callable[[VebusStatus], StateType],
+    *,
+    precision: int,
+) -> VebusSensorDescription:
+    return VebusSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=device_class,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=unit,
+        suggested_display_precision=precision,
+        reads=reads,
+        value_fn=_status(value_fn),
+    )
+
+
+class _PhaseQuantity(NamedTuple):
+    """One AC quantity measured per phase; L1 keeps the plain name (most units have one)."""
+
+    translation_key: str
+    phase_translation_key: str  # L2 and L3: the same name with the phase in it
+    device_class: SensorDeviceClass
+    unit: str
+    precision: int
+    value_fn: Callable[[PhaseValues], float | None]
+
+
+AC_INPUT_VOLTAGE = _PhaseQuantity(
+    "ac_input_voltage",
+    "ac_input_voltage_phase",
+    SensorDeviceClass.VOLTAGE,
+    UnitOfElectricPotential.VOLT,
+    1,
+    lambda values: values.input_voltage,
+)
+# Positive when drawn from the grid, negative when fed into it.
+AC_INPUT_CURRENT = _PhaseQuantity(
+    "ac_input_current",
+    "ac_input_current_phase",
+    SensorDeviceClass.CURRENT,
+    UnitOfElectricCurrent.AMPERE,
+    2,
+    lambda values: values.input_current,
+)
+AC_INPUT_FREQUENCY = _PhaseQuantity(
+    "ac_input_frequency",
+    "ac_input_frequency_phase",
+    SensorDeviceClass.FREQUENCY,
+    UnitOfFrequency.HERTZ,
+    2,
+    lambda values: values.input_frequency,
+)
+AC_OUTPUT_VOLTAGE = _PhaseQuantity(
+    "ac_output_voltage",
+    "ac_output_voltage_phase",
+    SensorDeviceClass.VOLTAGE,
+    UnitOfElectricPotential.VOLT,
+    1,
+    lambda values: values.output_voltage,
+)
+AC_OUTPUT_CURRENT = _PhaseQuantity(
+    "ac_output_current",
+    "ac_output_current_phase",
+    SensorDeviceClass.CURRENT,
+    UnitOfElectricCurrent.AMPERE,
+    2,
+    lambda values: values.output_current,
+)
+
+
+def _phase_sensor(key: str, quantity: _PhaseQuantity, number: int) -> VebusSensorDescription:
+    def value(status: VebusStatus) -> StateType:
+        values = status.phases.get(number)
+        return None if values is None else quantity.value_fn(values)
+
+    return VebusSensorDescription(
+        key=key,
+        translation_key=quantity.translation_key if number == 1 else quantity.phase_translation_key,
+        translation_placeholders=None if number == 1 else {"phase": f"L{number}"},
+        device_class=quantity.device_class,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=quantity.unit,
+        suggested_display_precision=quantity.precision,
+        reads=frozenset({phase_read(number)}),
+        value_fn=_status(value),
+        has_fn=lambda unit_info: number in unit_info.phases,
+    )
+
+
+def _led_sensor(key: str, led: str) -> VebusSensorDescription:
+    def value(status: VebusStatus) -> StateType:
+        leds = status.leds
+        if leds is None or leds.no_information:
+            return None
+        return leds.states()[led]
+
+    return VebusSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENUM,
+        options=LED_STATES,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        reads=frozenset({LEDS}),
+        value_fn=_status(value),
+    )
+
+
+def _state_sensor(
+    key: str, names: tuple[str, ...], value_fn: Callable[[DeviceState], str | None]
+) -> VebusSensorDescription:
+    def value(status: VebusStatus) -> StateType:
+        state = status.device_state
+        return None if state is None else value_fn(state)
+
+    return VebusSensorDescription(
+        key=key,
+        translation_key=key,
+        device_class=SensorDeviceClass.ENUM,
+        options=list(names),
+        reads=frozenset({DEVICE_STATE}),
+        value_fn=_status(value),
+    )
+
+
+VEBUS_SENSORS: tuple[VebusSensorDescription, ...] = (
+    _phase_sensor("ac_input_voltage", AC_INPUT_VOLTAGE, 1),
+    _phase_sensor("ac_input_current", AC_INPUT_CURRENT, 1),
+    _phase_sensor("ac_input_frequency", AC_INPUT_FREQUENCY, 1),
+    _phase_sensor("ac_output_voltage", AC_OUTPUT_VOLTAGE, 1),
+    _phase_sensor("ac_output_current", AC_OUTPUT_CURRENT, 1),
+    _phase_sensor("ac_input_voltage_l2", AC_INPUT_VOLTAGE, 2),
+    _phase_sensor("ac_input_current_l2", AC_INPUT_CURRENT, 2),
+    _phase_sensor("ac_input_frequency_l2", AC_INPUT_FREQUENCY, 2),
+    _phase_sensor("ac_output_voltage_l2", AC_OUTPUT_VOLTAGE, 2),
+    _phase_sensor("ac_output_current_l2", AC_OUTPUT_CURRENT, 2),
+    _phase_sensor("ac_input_voltage_l3", AC_INPUT_VOLTAGE, 3),
+    _phase_sensor("ac_input_current_l3", AC_INPUT_CURRENT, 3),
+    _phase_sensor("ac_input_frequency_l3", AC_INPUT_FREQUENCY, 3),
+    _phase_sensor("ac_output_voltage_l3", AC_OUTPUT_VOLTAGE, 3),
+    _phase_sensor("ac_output_current_l3", AC_OUTPUT_CURRENT, 3),
+    _measurement(
+        "ac_input_power",
+        SensorDeviceClass.POWER,
+        UnitOfPower.WATT,
+        frozenset({ram_read(RamVar.INPUT_POWER)}),
+        input_power,
+        precision=0,
+    ),
+    _measurement(
+        "ac_output_power",
+        SensorDeviceClass.POWER,
+        UnitOfPower.WATT,
+        frozenset({ram_read(RamVar.OUTPUT_POWER)}),
+        output_power,
+        precision=0,
+    ),
+    _measurement(
+        "ac_output_frequency",
+        SensorDeviceClass.FREQUENCY,
+        UnitOfFrequency.HERTZ,
+        frozenset({DC}),
+        lambda status: status.output_frequency,
+        precision=2,
+    ),
+    _measurement(
+        "battery_voltage",
+        SensorDeviceClass.VOLTAGE,
+        UnitOfElectricPotential.VOLT,
+        frozenset({DC}),
+        lambda status: status.battery_voltage,
+        precision=2,
+    ),
+    # Positive while charging (the unit's own convention for current).
+    _measurement(
+        "battery_current",
+        SensorDeviceClass.CURRENT,
+        UnitOfElectricCurrent.AMPERE,
+        frozenset({DC}),
+        lambda status: status.battery_current,
+        precision=1,
+    ),
+    # Positive while discharging: the Energy dashboard's battery power convention.
+    _measurement(
+        "battery_power",
+        SensorDeviceClass.POWER,
+        UnitOfPower.WATT,
+        frozenset({DC}),
+        lambda status: status.battery_power,
+        precision=0,
+    ),
+    VebusSensorDescription(
+        key="soc",
+        translation_key="soc",
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        reads=frozenset({ram_read(RamVar.SOC)}),
+        value_fn=_status(soc),
+        # Without the battery monitor the unit's state of charge is a guess.
+        has_fn=lambda unit: unit.battery_monitor,
+    ),
+    _state_sensor("device_state", DEVICE_STATES, lambda state: state.state),
+    _state_sensor("charge_state", CHARGE_STATES, lambda state: state.charge_state),
+    _led_sensor("led_mains", "mains"),
+    _led_sensor("led_absorption", "absorption"),
+    _led_sensor("led_bulk", "bulk"),
+    _led_sensor("led_float", "float"),
+    _led_sensor("led_inverter", "inverter"),
+    _led_sensor("led_overload", "overload"),
+    _led_sensor("led_low_battery", "low_battery"),
+    _led_sensor("led_temperature", "temperature"),
+    VebusSensorDescription(
+        key="vebus_error",
+        translation_key="vebus_error",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        reads=frozenset({LEDS}),
+        value_fn=_status(lambda status: None if status.leds is None else status.leds.error_code),
+    ),
+    # The coordinator always reads what the totals integrate: they read nothing themselves.
+    lifetime_energy(
+        VebusSensorDescription, "battery_charged_energy", EnergyCounter.BATTERY_CHARGED
+    ),
+    lifetime_energy(
+        VebusSensorDescription, "battery_discharged_energy", EnergyCounter.BATTERY_DISCHARGED
+    ),
+    lifetime_energy(VebusSensorDescription, "ac_input_imported_energy", EnergyCounter.GRID_INPUT),
+    lifetime_energy(VebusSensorDescription, "ac_input_exported_energy", EnergyCounter.GRID_OUTPUT),
+)
+
+
+def vebus_sensors(coordinator: VebusCoordinator) -> list[VebusSensor]:
+    """The sensors this unit has."""
+    return vebus_entities(coordinator, VEBUS_SENSORS, VebusSensor)
+
+
+class VebusSensor(VebusEntity, SensorEntity):
+    """A value read from the unit (or integrated from what it reports)."""
+
+    entity_description: VebusSensorDescription
+
+    @property
+    def native_value(self) -> StateType:
+        """The latest value."""
+        return self.entity_description.value_fn(self.coordinator.data)

@@ -1,5 +1,9 @@
-"""Actions that need more than one value: Marstek Passive mode and Manual schedules here,
-the VE.Bus ESS setpoint and remote switch in vebus_services."""
+"""Actions of both device families that need more than one value.
+
+Marstek: Passive mode and Manual schedules. VE.Bus: hold an ESS setpoint for a while, move the
+remote switch together with a current limit. Schemas check types only: the allowed ranges
+depend on the device, and break the rules with translated messages.
+"""
 
 from __future__ import annotations
 
@@ -12,21 +16,24 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from .const import DOMAIN, DeviceKind
-from .coordinator import MarstekCoordinator, MarstekRuntimeData
-from .helpers import loaded_runtime, validation_error
+from .const import DOMAIN
+from .coordinator import MarstekCoordinator, VebusCoordinator
+from .helpers import loaded_coordinator, validation_error
 from .marstek import (
     PASSIVE_MAX_DURATION_S,
     WEEKDAYS,
     ManualSlot,
-    MarstekDevice,
+    MarstekClient,
 )
-from .vebus_services import async_setup_vebus_services
+from .number import ESS_SETPOINT_LIMIT_W, async_set_ess_setpoint
+from .vebus import SwitchMode
 
 SERVICE_SET_PASSIVE_MODE = "set_passive_mode"
 SERVICE_REFRESH_PASSIVE_MODE = "refresh_passive_mode"
 SERVICE_SET_MANUAL_SCHEDULE = "set_manual_schedule"
 SERVICE_CLEAR_MANUAL_SCHEDULE = "clear_manual_schedule"
+SERVICE_SET_ESS_SETPOINT = "set_ess_setpoint"
+SERVICE_SET_SWITCH_MODE = "set_switch_mode"
 
 ATTR_POWER = "power"
 ATTR_DURATION = "duration"
@@ -35,21 +42,24 @@ ATTR_START_TIME = "start_time"
 ATTR_END_TIME = "end_time"
 ATTR_DAYS = "days"
 ATTR_ENABLED = "enabled"
+ATTR_MODE = "mode"
+ATTR_CURRENT_LIMIT = "current_limit"
 
 DEFAULT_PASSIVE_DURATION_S = 3600
+ESS_MAX_DURATION_S = 86400
 
-# Types only: the allowed ranges depend on the battery, and get translated messages below.
-SET_PASSIVE_MODE_SCHEMA = vol.Schema(
+# Every action acts on one device of this integration.
+ONE_DEVICE = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
+
+SET_PASSIVE_MODE_SCHEMA = ONE_DEVICE.extend(
     {
-        vol.Required(ATTR_DEVICE_ID): cv.string,
         vol.Required(ATTR_POWER): vol.Coerce(int),
         vol.Optional(ATTR_DURATION, default=DEFAULT_PASSIVE_DURATION_S): vol.Coerce(int),
     }
 )
-REFRESH_PASSIVE_MODE_SCHEMA = vol.Schema({vol.Required(ATTR_DEVICE_ID): cv.string})
-SET_MANUAL_SCHEDULE_SCHEMA = vol.Schema(
+REFRESH_PASSIVE_MODE_SCHEMA = ONE_DEVICE
+SET_MANUAL_SCHEDULE_SCHEMA = ONE_DEVICE.extend(
     {
-        vol.Required(ATTR_DEVICE_ID): cv.string,
         vol.Required(ATTR_SLOT): vol.Coerce(int),
         vol.Required(ATTR_START_TIME): cv.time,
         vol.Required(ATTR_END_TIME): cv.time,
@@ -60,19 +70,40 @@ SET_MANUAL_SCHEDULE_SCHEMA = vol.Schema(
         vol.Optional(ATTR_ENABLED, default=True): cv.boolean,
     }
 )
-CLEAR_MANUAL_SCHEDULE_SCHEMA = vol.Schema(
+CLEAR_MANUAL_SCHEDULE_SCHEMA = ONE_DEVICE.extend({vol.Required(ATTR_SLOT): vol.Coerce(int)})
+SET_ESS_SETPOINT_SCHEMA = ONE_DEVICE.extend(
     {
-        vol.Required(ATTR_DEVICE_ID): cv.string,
-        vol.Required(ATTR_SLOT): vol.Coerce(int),
+        vol.Required(ATTR_POWER): vol.Coerce(int),
+        vol.Optional(ATTR_DURATION): vol.Coerce(int),
+    }
+)
+SET_SWITCH_MODE_SCHEMA = ONE_DEVICE.extend(
+    {
+        vol.Required(ATTR_MODE): cv.string,
+        vol.Optional(ATTR_CURRENT_LIMIT): vol.Coerce(float),
     }
 )
 
 
-def _coordinator_for(hass: HomeAssistant, device_id: str) -> MarstekCoordinator:
-    """The coordinator of the loaded battery behind a device."""
-    runtime = loaded_runtime(hass, device_id, DeviceKind.MARSTEK)
-    assert isinstance(runtime, MarstekRuntimeData)  # entries of the Marstek kind hold these
-    return runtime.coordinator
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions once for the whole integration."""
+    for service, handler, schema in (
+        (SERVICE_SET_PASSIVE_MODE, _async_set_passive_mode, SET_PASSIVE_MODE_SCHEMA),
+        (SERVICE_REFRESH_PASSIVE_MODE, _async_refresh_passive_mode, REFRESH_PASSIVE_MODE_SCHEMA),
+        (SERVICE_SET_MANUAL_SCHEDULE, _async_set_manual_schedule, SET_MANUAL_SCHEDULE_SCHEMA),
+        (
+            SERVICE_CLEAR_MANUAL_SCHEDULE,
+            _async_clear_manual_schedule,
+            CLEAR_MANUAL_SCHEDULE_SCHEMA,
+        ),
+        (SERVICE_SET_ESS_SETPOINT, _async_set_ess_setpoint, SET_ESS_SETPOINT_SCHEMA),
+        (SERVICE_SET_SWITCH_MODE, _async_set_switch_mode, SET_SWITCH_MODE_SCHEMA),
+    ):
+        hass.services.async_register(DOMAIN, service, handler, schema)
+
+
+# --- Marstek ---------------------------------------------------------------------------------
 
 
 def _check_power(coordinator: MarstekCoordinator, power: int) -> None:
@@ -90,7 +121,7 @@ def _check_slot(coordinator: MarstekCoordinator, slot: int) -> None:
 
 
 async def _async_set_passive_mode(call: ServiceCall) -> None:
-    coordinator = _coordinator_for(call.hass, call.data[ATTR_DEVICE_ID])
+    coordinator = loaded_coordinator(call.hass, call.data[ATTR_DEVICE_ID], MarstekCoordinator)
     power: int = call.data[ATTR_POWER]
     duration: int = call.data[ATTR_DURATION]
     profile = coordinator.profile
@@ -111,7 +142,7 @@ async def _async_refresh_passive_mode(call: ServiceCall) -> None:
     Some firmware ignores a first Passive command or drops out of Passive early; this lets an
     automation repeat it without knowing the power and the time left.
     """
-    coordinator = _coordinator_for(call.hass, call.data[ATTR_DEVICE_ID])
+    coordinator = loaded_coordinator(call.hass, call.data[ATTR_DEVICE_ID], MarstekCoordinator)
     passive = coordinator.settings.passive
     left_s = 0 if passive is None else (passive.ends_at - dt_util.utcnow()).total_seconds()
     if passive is None or left_s < 1:
@@ -121,14 +152,14 @@ async def _async_refresh_passive_mode(call: ServiceCall) -> None:
 
 
 async def _async_write_passive(coordinator: MarstekCoordinator, power: int, duration: int) -> None:
-    async def write(device: MarstekDevice) -> None:
+    async def write(device: MarstekClient) -> None:
         coordinator.remember_settings(passive=await device.set_passive(power, duration))
 
     await coordinator.async_write(write)
 
 
 async def _async_write_slot(coordinator: MarstekCoordinator, slot: ManualSlot) -> None:
-    async def write(device: MarstekDevice) -> None:
+    async def write(device: MarstekClient) -> None:
         await device.set_manual_slot(slot)
         coordinator.remember_slot(slot)
 
@@ -136,7 +167,7 @@ async def _async_write_slot(coordinator: MarstekCoordinator, slot: ManualSlot) -
 
 
 async def _async_set_manual_schedule(call: ServiceCall) -> None:
-    coordinator = _coordinator_for(call.hass, call.data[ATTR_DEVICE_ID])
+    coordinator = loaded_coordinator(call.hass, call.data[ATTR_DEVICE_ID], MarstekCoordinator)
     slot_number: int = call.data[ATTR_SLOT]
     start: time = call.data[ATTR_START_TIME]
     end: time = call.data[ATTR_END_TIME]
@@ -164,7 +195,7 @@ async def _async_set_manual_schedule(call: ServiceCall) -> None:
 
 
 async def _async_clear_manual_schedule(call: ServiceCall) -> None:
-    coordinator = _coordinator_for(call.hass, call.data[ATTR_DEVICE_ID])
+    coordinator = loaded_coordinator(call.hass, call.data[ATTR_DEVICE_ID], MarstekCoordinator)
     slot_number: int = call.data[ATTR_SLOT]
     _check_slot(coordinator, slot_number)
     slot = ManualSlot(
@@ -178,25 +209,47 @@ async def _async_clear_manual_schedule(call: ServiceCall) -> None:
     await _async_write_slot(coordinator, slot)
 
 
-@callback
-def async_setup_services(hass: HomeAssistant) -> None:
-    """Register the actions once for the whole integration."""
-    hass.services.async_register(
-        DOMAIN, SERVICE_SET_PASSIVE_MODE, _async_set_passive_mode, SET_PASSIVE_MODE_SCHEMA
-    )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_REFRESH_PASSIVE_MODE,
-        _async_refresh_passive_mode,
-        REFRESH_PASSIVE_MODE_SCHEMA,
-    )
-    hass.services.async_register(
-        DOMAIN, SERVICE_SET_MANUAL_SCHEDULE, _async_set_manual_schedule, SET_MANUAL_SCHEDULE_SCHEMA
-    )
-    hass.services.async_register(
-        DOMAIN,
-        SERVICE_CLEAR_MANUAL_SCHEDULE,
-        _async_clear_manual_schedule,
-        CLEAR_MANUAL_SCHEDULE_SCHEMA,
-    )
-    async_setup_vebus_services(hass)
+# --- VE.Bus ----------------------------------------------------------------------------------
+
+
+async def _async_set_ess_setpoint(call: ServiceCall) -> None:
+    coordinator = loaded_coordinator(call.hass, call.data[ATTR_DEVICE_ID], VebusCoordinator)
+    power: int = call.data[ATTR_POWER]
+    duration: int | None = call.data.get(ATTR_DURATION)
+    if coordinator.unit.ess_setpoint_id is None:
+        raise validation_error("ess_not_installed", name=coordinator.config_entry.title)
+    if abs(power) > ESS_SETPOINT_LIMIT_W:
+        raise validation_error(
+            "setpoint_out_of_range",
+            power=str(power),
+            min=str(-ESS_SETPOINT_LIMIT_W),
+            max=str(ESS_SETPOINT_LIMIT_W),
+        )
+    if duration is not None and not 1 <= duration <= ESS_MAX_DURATION_S:
+        raise validation_error(
+            "duration_out_of_range", duration=str(duration), max=str(ESS_MAX_DURATION_S)
+        )
+    await async_set_ess_setpoint(coordinator, power, duration)
+
+
+async def _async_set_switch_mode(call: ServiceCall) -> None:
+    coordinator = loaded_coordinator(call.hass, call.data[ATTR_DEVICE_ID], VebusCoordinator)
+    name: str = call.data[ATTR_MODE]
+    limit: float | None = call.data.get(ATTR_CURRENT_LIMIT)
+    try:
+        mode = SwitchMode(name)
+    except ValueError:
+        raise validation_error(
+            "invalid_switch_mode", mode=name, options=", ".join(SwitchMode)
+        ) from None
+    config = coordinator.data.status.input_config
+    # The client checks too (after reading the limits); this answers without a request.
+    if limit is not None and config is not None and not config.minimum <= limit <= config.maximum:
+        raise validation_error(
+            "current_limit_out_of_range",
+            limit=str(limit),
+            min=str(config.minimum),
+            max=str(config.maximum),
+        )
+    # Without a limit the unit keeps the present one.
+    await coordinator.async_write(lambda client: client.set_switch_mode(mode, limit))

@@ -1,4 +1,4 @@
-"""System health: how many devices of each kind are configured and how many answer."""
+"""System health: how many devices of each family are configured and how many answer."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 
 from .const import DOMAIN, DeviceKind, entry_kind
-from .runtime import VebusMarstekConfigEntry
-from .vebus_coordinator import VebusRuntimeData
+from .coordinator import VebusCoordinator, VebusMarstekConfigEntry
 
 
 @callback
@@ -20,13 +19,12 @@ def async_register(hass: HomeAssistant, register: system_health.SystemHealthRegi
 def _answering(entry: VebusMarstekConfigEntry) -> bool:
     if entry.state is not ConfigEntryState.LOADED:
         return False
-    runtime = entry.runtime_data
-    coordinator = runtime.coordinator
+    coordinator = entry.runtime_data
     if not coordinator.last_update_success:
         return False
-    if isinstance(runtime, VebusRuntimeData):
-        return not runtime.coordinator.data.asleep
-    return runtime.coordinator.failed_cycles == 0
+    if isinstance(coordinator, VebusCoordinator):
+        return not coordinator.data.asleep
+    return coordinator.failed_cycles == 0
 
 
 async def system_health_info(hass: HomeAssistant) -> dict[str, object]:

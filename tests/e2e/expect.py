@@ -63,7 +63,7 @@ ENERGY_KWH = 0.02
 
 
 def marstek_expectations(device: Device, battery: MarstekSimulator) -> list[Expected]:
-    """The battery's readings as its entities should show them (see README for the signs)."""
+    """The battery's readings as its entities should show them (signs: docs/marstek.md)."""
     truth: PhysicalTruth = battery.truth()
     entity = device.entity
     expected = [
@@ -114,7 +114,7 @@ def vebus_expectations(device: Device, truth: Truth) -> list[Expected]:
         Expected(entity("ac_output_frequency"), truth.ac_output_frequency, 0.25),
         Expected(entity("ac_output_power"), truth.ac_output_power, 15.0),
         Expected(entity("battery_voltage"), truth.battery_voltage, 0.1),
-        # Current is positive while charging, power positive while discharging (README).
+        # Current is positive while charging, power positive while discharging (docs/vebus.md).
         Expected(entity("battery_current"), truth.battery_current, 0.3),
         Expected(entity("battery_power"), -truth.battery_power, 20.0),
         Expected(entity("soc"), truth.soc * 100, 1.0),

@@ -1,7 +1,9 @@
 """Headless Chromium logs in as the demo user and shows the integration and each device.
 
-The screenshots land in docs/screenshots/ (the README shows them). A page that does not render
-what it should (an error, a missing device, entities without values) fails the test.
+The screenshots land in build/screenshots/, which git ignores, so a test run leaves the tree as
+it found it. scripts/screenshots points SCREENSHOTS_DIR at docs/screenshots/ (README.md shows
+those) to refresh them. A page that does not render what it should (an error, a missing device,
+entities without values) fails the test.
 
 Debian's chromium, driven by Playwright's Python package with the system browser; nothing
 is downloaded. The browser only reaches Home Assistant on loopback: requests for anything else
@@ -28,7 +30,9 @@ from e2e.hass_process import INTEGRATION, REPO
 from .conftest import Setup
 
 CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = REPO / "docs" / "screenshots"
+# Where the screenshots go: build/screenshots/ (ignored by git) unless SCREENSHOTS_DIR says
+# otherwise (scripts/screenshots sets it to docs/screenshots); relative to the repository.
+SCREENSHOTS = REPO / os.environ.get("SCREENSHOTS_DIR", "build/screenshots")
 # As the machine facts ask: no GPU, no QUIC, no background traffic, a fresh profile.
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -1,7 +1,7 @@
 """How much the hass process uses with three devices at the default polling: a benchmark figure.
 
 Five minutes in CI (CI=true); 30 s locally unless E2E_SOAK_SECONDS asks for more. Nothing is
-asserted about the numbers themselves: they are printed, and the README quotes them.
+asserted about the numbers themselves: they are printed, and CONTRIBUTING.md quotes them.
 """
 
 from __future__ import annotations

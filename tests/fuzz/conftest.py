@@ -11,7 +11,7 @@ EXAMPLES: Counter[str] = Counter()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """One line per decoder, so the README's figures come from the log."""
+    """One line per decoder, so the figures in CONTRIBUTING.md come from the log."""
     if not EXAMPLES:
         return
     terminalreporter.section("fuzz examples run")

@@ -12,7 +12,7 @@ import math
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from custom_components.vebus_marstek.marstek import messages
-from custom_components.vebus_marstek.marstek.endpoint import MarstekEndpoint, _Pending
+from custom_components.vebus_marstek.marstek.connection import MarstekEndpoint, _Pending
 from custom_components.vebus_marstek.marstek.framing import (
     NotAReply,
     ResultReply,

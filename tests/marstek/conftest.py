@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-import socket
 
 import pytest
 
-from custom_components.vebus_marstek.marstek import MarstekDevice, Pacing
+from custom_components.vebus_marstek.marstek import MarstekClient, Pacing
+from e2e.ports import free_udp_port
 from simulators.marstek import MarstekSimulator
 
 # Fast enough for tests, with the same retry structure as in production.
@@ -20,14 +20,6 @@ TEST_PACING = Pacing(
     write_attempts=3,
     backoff_s=0.01,
 )
-
-
-def free_udp_port() -> int:
-    """A UDP port nothing on this machine is bound to right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("0.0.0.0", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -61,10 +53,10 @@ async def start_simulator(api_port: int) -> AsyncIterator[Callable[..., object]]
 @pytest.fixture
 async def connect(api_port: int) -> AsyncIterator[Callable[..., object]]:
     """Connect clients to simulated batteries; all are closed after the test."""
-    devices: list[MarstekDevice] = []
+    devices: list[MarstekClient] = []
 
-    async def connect(host: str = "127.0.0.2", pacing: Pacing = TEST_PACING) -> MarstekDevice:
-        device = MarstekDevice(host, api_port, pacing=pacing)
+    async def connect(host: str = "127.0.0.2", pacing: Pacing = TEST_PACING) -> MarstekClient:
+        device = MarstekClient(host, api_port, pacing=pacing)
         await device.connect()
         devices.append(device)
         return device

@@ -151,7 +151,7 @@ async def test_discover_command(start_simulator, api_port, capsys) -> None:
 
 
 async def test_runs_as_a_module(start_simulator, api_port) -> None:
-    """`python -m custom_components.vebus_marstek.marstek` works as the README says."""
+    """`python -m custom_components.vebus_marstek.marstek` works as docs/command-line.md says."""
     await start_simulator("venus-e3")
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "custom_components.vebus_marstek.marstek", "status",

@@ -6,12 +6,7 @@ from collections import Counter
 from collections.abc import Generator
 from unittest.mock import patch
 
-from homeassistant.core import HomeAssistant
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
-
-from tests.conftest import VEBUS_SERIAL
-from tests.registry import our_device
 
 # Soak tests add what they injected and what became of every write, per device kind.
 FIGURES: dict[str, Counter[str]] = {}
@@ -29,23 +24,9 @@ def _no_background_discovery() -> Generator[None]:
         yield
 
 
-@pytest.fixture
-def marstek_device_id(hass: HomeAssistant, init_integration: MockConfigEntry) -> str:
-    """The registry id of the simulated battery."""
-    device = our_device(hass, "50:37:cd:7f:1e:c6")
-    return device.id
-
-
-@pytest.fixture
-def vebus_device_id(hass: HomeAssistant, init_vebus: MockConfigEntry) -> str:
-    """The registry id of the simulated unit."""
-    device = our_device(hass, VEBUS_SERIAL)
-    return device.id
-
-
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Per device kind: faults, writes and their outcomes, so the README's figures come
-    from the log."""
+    """Per device kind: faults, writes and their outcomes, so the figures in
+    CONTRIBUTING.md come from the log."""
     if not FIGURES:
         return
     terminalreporter.section("reliability figures")

@@ -116,8 +116,8 @@ class Scenario:
         await vebus_refresh(unit_entry, 2)
         await self._point_link()  # plugged in again
         await vebus_refresh(unit_entry, 2)
-        assert unit_entry.runtime_data.coordinator.last_update_success
-        assert battery_entry.runtime_data.coordinator.last_update_success
+        assert unit_entry.runtime_data.last_update_success
+        assert battery_entry.runtime_data.last_update_success
 
 
 def _logged(records: list[logging.LogRecord]) -> list[str]:

@@ -28,6 +28,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.vebus_marstek.const import DOMAIN
+from custom_components.vebus_marstek.coordinator import MarstekCoordinator
 from simulators.marstek import MarstekSimulator, Mode
 from simulators.vebus import VebusSimulator
 from tests.conftest import (
@@ -115,12 +116,12 @@ async def _process_ends(entry: MockConfigEntry) -> None:
     (Both instances share this test's event loop, so the first one's timers and sockets
     would otherwise outlive it.)
     """
-    runtime = entry.runtime_data
-    await runtime.coordinator.async_shutdown()
-    if hasattr(runtime, "device"):
-        await runtime.device.close()
+    coordinator = entry.runtime_data
+    await coordinator.async_shutdown()
+    if isinstance(coordinator, MarstekCoordinator):
+        await coordinator.client.close()
     else:
-        await runtime.client.connection.close()
+        await coordinator.client.connection.close()
 
 
 async def _retry_setup(hass: HomeAssistant) -> None:
@@ -190,7 +191,7 @@ async def test_marstek_restart_keeps_totals_and_settings(
         assert entry2.state is ConfigEntryState.LOADED
         assert _values(hass2, MARSTEK_TOTALS) == totals
         assert _settings(hass2) == settings
-        slot = entry2.runtime_data.coordinator.settings.manual_slots[3]
+        slot = entry2.runtime_data.settings.manual_slots[3]
         assert (slot.power_w, slot.weekdays) == (-600, frozenset(range(7)))
         # Real readings again: the totals continue from where they were.
         battery.state.grid_input_wh = 123_500.0

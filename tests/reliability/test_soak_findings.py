@@ -1,7 +1,8 @@
 """Faults the soaks found, each reproduced on its own so that it stays fixed.
 
-Every test states the behaviour the README promises and recreates, deterministically, the
-situation in which the soak first saw it broken (all six were fixed in 9d05b08).
+Every test states the behaviour the documentation (docs/marstek.md, docs/vebus.md) promises
+and recreates, deterministically, the situation in which the soak first saw it broken (all six
+were fixed in 9d05b08).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.vebus_marstek.const import DOMAIN
-from custom_components.vebus_marstek.marstek import endpoint as marstek_endpoint
+from custom_components.vebus_marstek.marstek import connection as marstek_connection
 from simulators.marstek import MarstekSimulator, Mode
 from simulators.vebus import VebusSimulator
 from tests.conftest import make_vebus_entry
@@ -34,7 +35,7 @@ async def test_marstek_lost_passive_write_in_passive(
     """A new Passive power is either set on the battery or reported as failed, never lost.
 
     Was: lost on its way in, the write was "confirmed" by the ES.GetMode read-back because
-    the battery was already in Passive mode (marstek/device.py _write_mode).
+    the battery was already in Passive mode (marstek/client.py _write_mode).
     """
     passive = {"device_id": marstek_device_id, "duration": 600}
     await hass.services.async_call(
@@ -68,16 +69,16 @@ async def test_marstek_unload_during_poll_releases_port(
     )
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    runtime = mock_config_entry.runtime_data
+    coordinator = mock_config_entry.runtime_data
     simulator.faults.silent = True
-    poll = hass.async_create_task(runtime.coordinator.async_refresh())
+    poll = hass.async_create_task(coordinator.async_refresh())
     await asyncio.sleep(0.25)  # the first attempt timed out; the poll waits to try again
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
     await poll
-    left_open = runtime.device.endpoint is not None
-    await runtime.device.close()  # free the port for the tests that follow
+    left_open = coordinator.client.endpoint is not None
+    await coordinator.client.close()  # free the port for the tests that follow
     assert not left_open
-    assert port not in marstek_endpoint._registry().endpoints
+    assert port not in marstek_connection._registry().endpoints
 
 
 async def test_marstek_unload_during_request_logs_no_traceback(
@@ -98,7 +99,7 @@ async def test_marstek_unload_during_request_logs_no_traceback(
     )
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    poll = hass.async_create_task(mock_config_entry.runtime_data.coordinator.async_refresh())
+    poll = hass.async_create_task(mock_config_entry.runtime_data.async_refresh())
     await asyncio.sleep(0.15)  # between two paced requests of the cycle
     assert await hass.config_entries.async_unload(mock_config_entry.entry_id)
     await poll
@@ -111,19 +112,19 @@ async def test_vebus_unload_during_poll_closes_port(
     """Unloading while a poll is in flight leaves the serial port closed.
 
     Was: the poll took the closed port for a dropped link and reopened it, and nothing ever
-    closed it again (vebus_coordinator.py _async_poll, vebus/client.py ensure_session).
+    closed it again (coordinator.py _async_poll, vebus/client.py ensure_session).
     """
     vebus_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(vebus_entry.entry_id)
     await hass.async_block_till_done()
-    runtime = vebus_entry.runtime_data
-    poll = hass.async_create_task(runtime.coordinator.async_refresh())
+    coordinator = vebus_entry.runtime_data
+    poll = hass.async_create_task(coordinator.async_refresh())
     await asyncio.sleep(0)
     assert await hass.config_entries.async_unload(vebus_entry.entry_id)
     await poll
     await asyncio.sleep(0.1)
-    reopened = runtime.client.connection.is_open
-    await runtime.client.connection.close()
+    reopened = coordinator.client.connection.is_open
+    await coordinator.client.connection.close()
     assert not reopened
 
 
@@ -176,7 +177,7 @@ async def test_vebus_concurrent_session_restart(
     a KeyError logged as "Unexpected error fetching" (vebus/client.py ensure_session).
     """
     client = init_vebus.runtime_data.client
-    coordinator = init_vebus.runtime_data.coordinator
+    coordinator = init_vebus.runtime_data
     sessions = client.reinitialisations
     vebus_simulator.faults.reset()
     for _ in range(50):

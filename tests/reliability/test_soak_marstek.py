@@ -28,7 +28,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.vebus_marstek.const import DOMAIN
 from custom_components.vebus_marstek.coordinator import MarstekCoordinator
-from custom_components.vebus_marstek.marstek import endpoint as marstek_endpoint
+from custom_components.vebus_marstek.marstek import connection as marstek_connection
 from simulators.marstek import WRITE_METHODS, MarstekSimulator, Mode
 from tests.conftest import (
     FAST_OPTIONS,
@@ -147,7 +147,7 @@ class Lab:
 
     @property
     def coordinator(self) -> MarstekCoordinator:
-        coordinator: MarstekCoordinator = self.entry.runtime_data.coordinator
+        coordinator: MarstekCoordinator = self.entry.runtime_data
         return coordinator
 
     def close(self) -> None:
@@ -214,7 +214,7 @@ class Lab:
     async def foreign(self) -> None:
         """Another host answers in the battery's name, before the battery does."""
         self.sim.faults.latency = (0.02, 0.04)
-        endpoint = self.entry.runtime_data.device.endpoint
+        endpoint = self.entry.runtime_data.client.endpoint
         next_id = endpoint._next_id if endpoint is not None else 1
         forged = [self._forged_reply(next_id + offset) for offset in range(-2, 8)]
         sender = asyncio.get_running_loop().create_task(self._send(self.forger, forged))
@@ -440,7 +440,7 @@ async def test_marstek_fault_soak(
         await coordinator.async_refresh()
         await hass.async_block_till_done()
         assert coordinator.last_update_success
-        device = lab.entry.runtime_data.device
+        device = lab.entry.runtime_data.client
         assert device.endpoint is not None
         assert device.endpoint.is_open
         truth = sim.truth()
@@ -482,7 +482,7 @@ async def test_marstek_fault_soak(
         assert await hass.config_entries.async_unload(lab.entry.entry_id)
         await hass.async_block_till_done()
         assert new_tasks(before_setup) == []
-        assert port not in marstek_endpoint._registry().endpoints
+        assert port not in marstek_connection._registry().endpoints
         survived = True
     finally:
         for watcher in (totals, forged_soc):

@@ -21,7 +21,7 @@ from homeassistant.core import HomeAssistant
 import pytest
 
 from custom_components.vebus_marstek.const import DOMAIN
-from custom_components.vebus_marstek.vebus_coordinator import VebusCoordinator
+from custom_components.vebus_marstek.coordinator import VebusCoordinator
 from simulators.vebus import (
     FRAME_MK2,
     FRAME_RAW_BUS,
@@ -139,7 +139,7 @@ class Lab:
 
     @property
     def coordinator(self) -> VebusCoordinator:
-        coordinator: VebusCoordinator = self.entry.runtime_data.coordinator
+        coordinator: VebusCoordinator = self.entry.runtime_data
         return coordinator
 
     # --- faults -----------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Write safety: one test per row of the README's tables of everything the integration writes.
+"""Write safety: one test per row of the docs' tables of everything the integration writes.
 
 For each value: where it goes (the Marstek method; RAM or EEPROM on a VE.Bus unit), its
 range check (out of range: a translated validation error and nothing sent), its rate limit
@@ -33,6 +33,7 @@ from custom_components.vebus_marstek.vebus.client import (
 )
 from simulators.marstek import MarstekSimulator, Mode
 from simulators.vebus import LINE_STANDBY, SettingWrite, VebusSimulator
+from tests.actions import call
 from tests.conftest import (
     FAST_OPTIONS,
     SECOND_HOST,
@@ -62,16 +63,12 @@ SETTING_FLAG = 0x01
 INPUT_LIMIT_SETTING = 6
 
 
-async def _call(hass: HomeAssistant, domain: str, service: str, data: dict[str, object]) -> None:
-    await hass.services.async_call(domain, service, data, blocking=True)
-
-
 async def _refused(
     hass: HomeAssistant, domain: str, service: str, data: dict[str, object]
 ) -> ServiceValidationError:
     """The call is refused with a translated validation error."""
     with pytest.raises(ServiceValidationError) as err:
-        await _call(hass, domain, service, data)
+        await call(hass, domain, service, data)
     assert err.value.translation_key
     assert err.value.translation_domain
     return err.value
@@ -129,7 +126,7 @@ async def test_marstek_operating_mode(
     """ES.SetMode; only the firmware's modes; set_result, else the mode is read back."""
     # Where it goes: one ES.SetMode with the mode, nothing else.
     start = len(simulator.requests)
-    await _call(hass, "select", "select_option", {"entity_id": MODE, "option": "ai"})
+    await call(hass, "select", "select_option", {"entity_id": MODE, "option": "ai"})
     writes = [r for r in simulator.requests[start:] if not r.method.split(".")[1].startswith("Get")]
     assert [r.method for r in writes] == ["ES.SetMode"]
     assert writes[0].params["config"]["mode"] == "AI"
@@ -147,15 +144,15 @@ async def test_marstek_operating_mode(
 
     # Confirmed by set_result; a battery that says no is asked again, then reported.
     simulator.faults.set_result_false_next = 1
-    await _call(hass, "select", "select_option", {"entity_id": MODE, "option": "ups"})
+    await call(hass, "select", "select_option", {"entity_id": MODE, "option": "ups"})
     assert _sent(simulator, "ES.SetMode") == sent + 2
     assert simulator.state.mode is Mode.UPS
     attempts = int(init_integration.options["write_attempts"])
-    assert Pacing().write_attempts == 3  # the default the README names
+    assert Pacing().write_attempts == 3  # the default docs/marstek.md names
     simulator.faults.set_result_false_next = attempts
     sent = _sent(simulator, "ES.SetMode")
     with pytest.raises(HomeAssistantError) as failed:
-        await _call(hass, "select", "select_option", {"entity_id": MODE, "option": "auto"})
+        await call(hass, "select", "select_option", {"entity_id": MODE, "option": "auto"})
     assert failed.value.translation_key == "write_rejected"
     assert _sent(simulator, "ES.SetMode") == sent + attempts
     assert simulator.state.mode is Mode.UPS
@@ -163,19 +160,19 @@ async def test_marstek_operating_mode(
     # No reply, but the read-back shows the new mode: done, not sent again.
     simulator.faults.execute_but_drop_reply_next = 1
     sent = _sent(simulator, "ES.SetMode")
-    await _call(hass, "select", "select_option", {"entity_id": MODE, "option": "auto"})
+    await call(hass, "select", "select_option", {"entity_id": MODE, "option": "auto"})
     assert _sent(simulator, "ES.SetMode") == sent + 1
     assert simulator.state.mode is Mode.AUTO
     # Lost on the way: the read-back shows the old mode, so it is sent again.
     assert drop_next_request(simulator, "ES.SetMode") == []
-    await _call(hass, "select", "select_option", {"entity_id": MODE, "option": "ai"})
+    await call(hass, "select", "select_option", {"entity_id": MODE, "option": "ai"})
     assert _sent(simulator, "ES.SetMode") == sent + 3
     assert simulator.state.mode is Mode.AI
     # No reply and a silent read-back: reported as unconfirmed, never sent blindly again.
     simulator.faults.execute_but_drop_reply_next = 2
     sent = _sent(simulator, "ES.SetMode")
     with pytest.raises(HomeAssistantError) as failed:
-        await _call(hass, "select", "select_option", {"entity_id": MODE, "option": "auto"})
+        await call(hass, "select", "select_option", {"entity_id": MODE, "option": "auto"})
     assert failed.value.translation_key == "write_unconfirmed"
     assert _sent(simulator, "ES.SetMode") == sent + 1
 
@@ -189,7 +186,7 @@ async def test_marstek_passive(
 ) -> None:
     """ES.SetMode Passive; ± model limit, 1-86400 s, model accepts Passive; as above."""
     passive = {"device_id": marstek_device_id}
-    await _call(hass, DOMAIN, "set_passive_mode", {**passive, "power": -2500, "duration": 600})
+    await call(hass, DOMAIN, "set_passive_mode", {**passive, "power": -2500, "duration": 600})
     config = simulator.requests_for("ES.SetMode")[-1].params["config"]
     assert config == {"mode": "Passive", "passive_cfg": {"power": -2500, "cd_time": 600}}
     assert simulator.state.mode is Mode.PASSIVE
@@ -210,10 +207,10 @@ async def test_marstek_passive(
     assert _sent(second_battery.sim, "ES.SetMode") == 0
 
     # Confirmed as above: no reply, the read-back shows Passive (coming from another mode).
-    await _call(hass, "select", "select_option", {"entity_id": MODE, "option": "auto"})
+    await call(hass, "select", "select_option", {"entity_id": MODE, "option": "auto"})
     simulator.faults.execute_but_drop_reply_next = 1
     sent = _sent(simulator, "ES.SetMode")
-    await _call(hass, DOMAIN, "set_passive_mode", {**passive, "power": 700, "duration": 60})
+    await call(hass, DOMAIN, "set_passive_mode", {**passive, "power": 700, "duration": 60})
     assert _sent(simulator, "ES.SetMode") == sent + 1
     assert (simulator.state.mode, simulator.state.passive_power_w) == (Mode.PASSIVE, 700)
 
@@ -227,14 +224,14 @@ async def test_marstek_passive_refresh(
     assert err.translation_key == "no_passive_request"
     assert _sent(simulator, "ES.SetMode") == 0
     passive = {**refresh, "power": -2500, "duration": 600}
-    await _call(hass, DOMAIN, "set_passive_mode", passive)
-    await _call(hass, DOMAIN, "refresh_passive_mode", refresh)
+    await call(hass, DOMAIN, "set_passive_mode", passive)
+    await call(hass, DOMAIN, "refresh_passive_mode", refresh)
     config = simulator.requests_for("ES.SetMode")[-1].params["config"]
     assert config["mode"] == "Passive"
     assert config["passive_cfg"]["power"] == -2500
     assert 598 <= config["passive_cfg"]["cd_time"] <= 600
 
-    coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data.coordinator
+    coordinator = hass.config_entries.async_entries(DOMAIN)[0].runtime_data
     sent = _sent(simulator, "ES.SetMode")
     for power, ends_in_s, key in (
         (2600, 600, "power_out_of_range"),  # remembered from a model with a higher limit
@@ -248,11 +245,11 @@ async def test_marstek_passive_refresh(
     assert _sent(simulator, "ES.SetMode") == sent
 
     # Confirmed as above: no reply, the read-back shows Passive (coming from another mode).
-    await _call(hass, DOMAIN, "set_passive_mode", {**refresh, "power": 700, "duration": 60})
-    await _call(hass, "select", "select_option", {"entity_id": MODE, "option": "auto"})
+    await call(hass, DOMAIN, "set_passive_mode", {**refresh, "power": 700, "duration": 60})
+    await call(hass, "select", "select_option", {"entity_id": MODE, "option": "auto"})
     simulator.faults.execute_but_drop_reply_next = 1
     sent = _sent(simulator, "ES.SetMode")
-    await _call(hass, DOMAIN, "refresh_passive_mode", refresh)
+    await call(hass, DOMAIN, "refresh_passive_mode", refresh)
     assert _sent(simulator, "ES.SetMode") == sent + 1
     assert (simulator.state.mode, simulator.state.passive_power_w) == (Mode.PASSIVE, 700)
 
@@ -271,7 +268,7 @@ async def test_marstek_manual_slot(
     }
     # Confirmed by set_result: a busy "no" is asked again.
     simulator.faults.set_result_false_next = 1
-    await _call(hass, DOMAIN, "set_manual_schedule", slot)
+    await call(hass, DOMAIN, "set_manual_schedule", slot)
     assert _sent(simulator, "ES.SetMode") == 2
     cfg = simulator.requests_for("ES.SetMode")[-1].params["config"]
     assert cfg["mode"] == "Manual"
@@ -295,8 +292,8 @@ async def test_marstek_manual_slot(
 @pytest.mark.usefixtures("init_integration")
 async def test_marstek_depth_of_discharge(hass: HomeAssistant, simulator: MarstekSimulator) -> None:
     """DOD.SET; 30-88 %; set_result, and without a reply it is reported, not repeated."""
-    await _call(hass, "number", "set_value", {"entity_id": DOD, "value": 30})
-    await _call(hass, "number", "set_value", {"entity_id": DOD, "value": 88})
+    await call(hass, "number", "set_value", {"entity_id": DOD, "value": 30})
+    await call(hass, "number", "set_value", {"entity_id": DOD, "value": 88})
     assert [r.params["value"] for r in simulator.requests_for("DOD.SET")] == [30, 88]
     assert simulator.state.dod == 88
     for value in (29, 89):
@@ -305,7 +302,7 @@ async def test_marstek_depth_of_discharge(hass: HomeAssistant, simulator: Marste
     # No read method exists: an unanswered write is reported, never repeated, not shown.
     simulator.faults.execute_but_drop_reply_next = 1
     with pytest.raises(HomeAssistantError) as failed:
-        await _call(hass, "number", "set_value", {"entity_id": DOD, "value": 50})
+        await call(hass, "number", "set_value", {"entity_id": DOD, "value": 50})
     assert failed.value.translation_key == "write_unconfirmed"
     assert _sent(simulator, "DOD.SET") == 3
     assert hass.states.get(DOD).state == "88.0"
@@ -327,19 +324,19 @@ async def test_marstek_led_and_ble_advertising(
 ) -> None:
     """Led.Ctrl, Ble.Adv; firmware with system settings only; confirmed as DOD."""
     entity_id = f"switch.{E3}_{key}"
-    await _call(hass, "switch", "turn_off", {"entity_id": entity_id})
+    await call(hass, "switch", "turn_off", {"entity_id": entity_id})
     assert simulator.requests_for(method)[-1].params[param] == 0
     assert hass.states.get(entity_id).state == "off"
     # Firmware without system settings has no such switch, and the client refuses to send.
     assert hass.states.get(f"switch.{second_battery.prefix}_{key}") is None
-    device = second_battery.entry.runtime_data.device
+    device = second_battery.entry.runtime_data.client
     with pytest.raises(MarstekMethodUnsupportedError):
         await (device.set_led(True) if key == "led" else device.set_ble_advertising(True))
     assert _sent(second_battery.sim, method) == 0
     # Without a reply: reported, not repeated, the switch keeps showing what is known.
     simulator.faults.execute_but_drop_reply_next = 1
     with pytest.raises(HomeAssistantError) as failed:
-        await _call(hass, "switch", "turn_on", {"entity_id": entity_id})
+        await call(hass, "switch", "turn_on", {"entity_id": entity_id})
     assert failed.value.translation_key == "write_unconfirmed"
     assert _sent(simulator, method) == 2
     assert hass.states.get(entity_id).state == "off"
@@ -372,7 +369,7 @@ async def test_vebus_switch_mode(
 ) -> None:
     """'S' (7-byte form) to the MK3's panel state; one of four modes; 'S' reply, then 'F' 5."""
     sim = vebus_simulator
-    await _call(hass, "select", "select_option", {"entity_id": SWITCH_MODE, "option": "off"})
+    await call(hass, "select", "select_option", {"entity_id": SWITCH_MODE, "option": "off"})
     (args,) = _switch_frames(sim)
     assert len(args) == 7  # the 8-byte form would write the interface's EEPROM flags
     assert (args[0], args[1] | args[2] << 8) == (4, 0x8000)  # off, limit unchanged
@@ -394,13 +391,13 @@ async def test_vebus_switch_mode(
     assert len(_switch_frames(sim)) == 1
     # No 'S' reply: asked again (the same frame is harmless twice), then confirmed.
     sim.faults.drop_next = 1
-    await _call(hass, "select", "select_option", {"entity_id": SWITCH_MODE, "option": "on"})
+    await call(hass, "select", "select_option", {"entity_id": SWITCH_MODE, "option": "on"})
     assert [args[0] for args in _switch_frames(sim, sent)] == [3, 3]
     assert sim.truth().switch_mode == "on"
     # A unit that never answers: reported.
     sim.faults.asleep = True
     with pytest.raises(HomeAssistantError) as failed:
-        await _call(hass, DOMAIN, "set_switch_mode", {"device_id": vebus_device_id, "mode": "off"})
+        await call(hass, DOMAIN, "set_switch_mode", {"device_id": vebus_device_id, "mode": "off"})
     assert failed.value.translation_key == "unit_not_answering"
     sim.faults.asleep = False
     _nothing_stored(sim)
@@ -418,7 +415,7 @@ async def test_vebus_input_current_limit(
     low, high = truth.input_current_limit_min, truth.input_current_limit_max
     state = hass.states.get(INPUT_LIMIT)
     assert (state.attributes["min"], state.attributes["max"]) == (low, high)
-    await _call(hass, "number", "set_value", {"entity_id": INPUT_LIMIT, "value": low + 1.5})
+    await call(hass, "number", "set_value", {"entity_id": INPUT_LIMIT, "value": low + 1.5})
     (args,) = _switch_frames(sim)
     assert len(args) == 7
     assert args[1] | args[2] << 8 == round((low + 1.5) * 10)
@@ -437,7 +434,7 @@ async def test_vebus_input_current_limit(
     assert err.translation_key == "current_limit_out_of_range"
     assert len(sim.frames_received) == sent
     # With the switch, through the action: one 'S' carries both.
-    await _call(
+    await call(
         hass,
         DOMAIN,
         "set_switch_mode",
@@ -464,10 +461,10 @@ async def test_vebus_ess_setpoint(
     vebus_simulator: VebusSimulator,
 ) -> None:
     """WriteViaID with the RAM-only flag; ±32767 W; every 5 s while held; 0x87 replies."""
-    assert ESS_KEEPALIVE_S == 5.0  # what the README promises (patched shorter here)
+    assert ESS_KEEPALIVE_S == 5.0  # what docs/vebus.md promises (patched shorter here)
     sim = vebus_simulator
     ess_id = sim.ess_setpoint_id
-    await _call(hass, "number", "set_value", {"entity_id": ESS, "value": -1200})
+    await call(hass, "number", "set_value", {"entity_id": ESS, "value": -1200})
     await asyncio.sleep(0.5)  # two keep-alives
     writes = [w for w in sim.ram_var_writes if w.var_id == ess_id]
     assert len(writes) >= 3
@@ -481,10 +478,10 @@ async def test_vebus_ess_setpoint(
         assert err.translation_key == "setpoint_out_of_range"
     await _refused(hass, "number", "set_value", {"entity_id": ESS, "value": 32768})
     assert all(w.raw == (-1200 & 0xFFFF) for w in sim.ram_var_writes[held:])
-    await _call(hass, DOMAIN, "set_ess_setpoint", {"device_id": vebus_device_id, "power": 32767})
+    await call(hass, DOMAIN, "set_ess_setpoint", {"device_id": vebus_device_id, "power": 32767})
     assert sim.truth().ess_setpoint == 32767
     # 0 without a duration hands control back: one write of 0, then no more keep-alives.
-    await _call(hass, DOMAIN, "set_ess_setpoint", {"device_id": vebus_device_id, "power": 0})
+    await call(hass, DOMAIN, "set_ess_setpoint", {"device_id": vebus_device_id, "power": 0})
     count = len(sim.ram_var_writes)
     await asyncio.sleep(0.5)
     assert len(sim.ram_var_writes) == count
@@ -494,7 +491,7 @@ async def test_vebus_ess_setpoint(
         patch.object(sim, "_write_ram_var", return_value=bytes([0x80])),
         pytest.raises(HomeAssistantError) as failed,
     ):
-        await _call(hass, "number", "set_value", {"entity_id": ESS, "value": 100})
+        await call(hass, "number", "set_value", {"entity_id": ESS, "value": 100})
     assert failed.value.translation_key == "vebus_write_refused"
     _nothing_stored(sim)
 
@@ -517,7 +514,7 @@ async def test_vebus_charger_settings_ram(
     state = hass.states.get(entity_id)
     low, high = state.attributes["min"], state.attributes["max"]
     value = round((low + high) / 2, 2)
-    await _call(hass, "number", "set_value", {"entity_id": entity_id, "value": value})
+    await call(hass, "number", "set_value", {"entity_id": entity_id, "value": value})
     (written,) = sim.setting_writes
     assert (written.setting_id, written.eeprom, written.via) == (setting, False, "write_via_id")
     assert float(hass.states.get(entity_id).state) == pytest.approx(value, abs=0.01)
@@ -531,7 +528,7 @@ async def test_vebus_charger_settings_ram(
         patch.object(sim, "_write_setting", return_value=bytes([0x80])),
         pytest.raises(HomeAssistantError) as failed,
     ):
-        await _call(hass, "number", "set_value", {"entity_id": entity_id, "value": low})
+        await call(hass, "number", "set_value", {"entity_id": entity_id, "value": low})
     assert failed.value.translation_key == "vebus_write_refused"
     _nothing_stored(sim)
 
@@ -553,7 +550,7 @@ async def test_vebus_charger_settings_eeprom(
     float_v = f"number.{VICTRON}_float_voltage"
     try:
         start = len(sim.frames_received)
-        await _call(hass, "number", "set_value", {"entity_id": current, "value": 30})
+        await call(hass, "number", "set_value", {"entity_id": current, "value": 30})
         assert sim.eeprom_writes == [SettingWrite(4, 30)]
         # Read first (only a changed value is stored), written, then read back.
         codes = [f.winmon for f in sim.frames_received[start:] if f.winmon is not None]
@@ -561,18 +558,18 @@ async def test_vebus_charger_settings_eeprom(
         assert READ_SETTING in codes[:write_at]
         assert READ_SETTING in codes[write_at + 1 :]
         # The same value again: nothing stored.
-        await _call(hass, "number", "set_value", {"entity_id": current, "value": 30})
+        await call(hass, "number", "set_value", {"entity_id": current, "value": 30})
         assert len(sim.eeprom_writes) == 1
         # Another value within the minute: refused, nothing stored; another setting may.
         err = await _refused(hass, "number", "set_value", {"entity_id": current, "value": 25})
         assert err.translation_key == "vebus_invalid_value"
         assert len(sim.eeprom_writes) == 1
         low = hass.states.get(float_v).attributes["min"]
-        await _call(hass, "number", "set_value", {"entity_id": float_v, "value": low})
+        await call(hass, "number", "set_value", {"entity_id": float_v, "value": low})
         assert len(sim.eeprom_writes) == 2
         # A minute later the first setting may be stored again.
         client._last_persistent_write[4] -= PERSISTENT_WRITE_INTERVAL_S
-        await _call(hass, "number", "set_value", {"entity_id": current, "value": 25})
+        await call(hass, "number", "set_value", {"entity_id": current, "value": 25})
         assert sim.eeprom_writes[-1] == SettingWrite(4, 25)
         # A value that does not read back as written is reported.
         client._last_persistent_write[4] -= PERSISTENT_WRITE_INTERVAL_S
@@ -580,7 +577,7 @@ async def test_vebus_charger_settings_eeprom(
             patch.object(sim._plant.settings, "write"),
             pytest.raises(HomeAssistantError) as failed,
         ):
-            await _call(hass, "number", "set_value", {"entity_id": current, "value": 20})
+            await call(hass, "number", "set_value", {"entity_id": current, "value": 20})
         assert failed.value.translation_key == "vebus_write_refused"
         assert sim.dangerous == []
     finally:
@@ -592,7 +589,7 @@ async def test_vebus_standby_line(
 ) -> None:
     """'H' to the MK3 (RAM, applied again after it lost power); on your action; 'H' reply."""
     sim = vebus_simulator
-    await _call(hass, "switch", "turn_on", {"entity_id": STANDBY})
+    await call(hass, "switch", "turn_on", {"entity_id": STANDBY})
     lines = [f.args for f in sim.frames_received if f.command == "H"]
     assert lines[-1] == bytes([sim.interface.line_state])
     assert sim.interface.line_state & LINE_STANDBY
@@ -604,6 +601,6 @@ async def test_vebus_standby_line(
         assert not sim.interface.line_state & LINE_STANDBY
         await vebus_refresh(init_vebus)
     assert sim.interface.line_state & LINE_STANDBY
-    await _call(hass, "switch", "turn_off", {"entity_id": STANDBY})
+    await call(hass, "switch", "turn_off", {"entity_id": STANDBY})
     assert not sim.interface.line_state & LINE_STANDBY
     _nothing_stored(sim)

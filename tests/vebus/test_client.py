@@ -118,7 +118,7 @@ async def test_without_battery_monitor_or_ess(start_vebus, client_for) -> None:
     assert RamVar.SOC not in status.ram
     assert status.ess_setpoint is None
     with pytest.raises(VebusUnsupportedError):
-        await client.write_ess_setpoint(100)
+        await client.set_ess_setpoint(100)
 
 
 async def test_led_appended_frames_and_unsolicited_traffic(start_vebus, client_for) -> None:
@@ -257,32 +257,32 @@ async def test_ess_setpoint_is_ram_only_and_kept_alive(
     assert sim.truth().ess_setpoint == 0
     assert not sim.eeprom_writes
     with pytest.raises(VebusInvalidValueError):
-        await client.write_ess_setpoint(40000)
+        await client.set_ess_setpoint(40000)
 
 
 async def test_settings_go_to_ram_unless_persisted(start_vebus, client_for, monkeypatch) -> None:
     sim, url = await start_vebus()
     client = client_for(url)
     await client.connect()
-    info = await client.get_setting_info(Setting.CHARGE_CURRENT)
+    info = await client.read_setting_info(Setting.CHARGE_CURRENT)
     low, high = info.min_value, info.max_value
     target = round((low + high) / 2)
-    assert await client.write_setting(Setting.CHARGE_CURRENT, target)
+    assert await client.set_setting(Setting.CHARGE_CURRENT, target)
     assert [w.setting_id for w in sim.ram_writes] == [Setting.CHARGE_CURRENT]
     assert not sim.eeprom_writes
-    assert await client.write_setting(Setting.CHARGE_CURRENT, target, persist=True)
+    assert await client.set_setting(Setting.CHARGE_CURRENT, target, persist=True)
     assert [(w.setting_id, w.raw) for w in sim.eeprom_writes] == [
         (Setting.CHARGE_CURRENT, info.raw(target))
     ]
     assert await client.read_setting(Setting.CHARGE_CURRENT) == target
     # The same value again: nothing is written.
-    assert not await client.write_setting(Setting.CHARGE_CURRENT, target, persist=True)
+    assert not await client.set_setting(Setting.CHARGE_CURRENT, target, persist=True)
     # A different value within a minute: refused, protecting the EEPROM.
     with pytest.raises(VebusInvalidValueError, match="less than a minute"):
-        await client.write_setting(Setting.CHARGE_CURRENT, target + 1, persist=True)
+        await client.set_setting(Setting.CHARGE_CURRENT, target + 1, persist=True)
     sent = len(sim.frames_received)
     with pytest.raises(VebusInvalidValueError):
-        await client.write_setting(Setting.CHARGE_CURRENT, high + 100)
+        await client.set_setting(Setting.CHARGE_CURRENT, high + 100)
     assert len(sim.frames_received) == sent  # nothing sent
     assert len(sim.eeprom_writes) == 1
 
@@ -291,11 +291,11 @@ async def test_flag_writes_keep_the_wave_check_twin(start_vebus, client_for) -> 
     sim, url = await start_vebus()
     client = client_for(url)
     await client.connect()
-    await client.write_flag(3, True)  # disable wave check (UPS function off)
+    await client.set_flag(3, True)  # disable wave check (UPS function off)
     flags0 = [w.raw for w in sim.ram_writes if w.setting_id == Setting.FLAGS0][-1]
     assert flags0 >> 3 & 1 == 1
     assert flags0 >> 7 & 1 == 0
-    await client.write_flag(3, False)
+    await client.set_flag(3, False)
     flags0 = [w.raw for w in sim.ram_writes if w.setting_id == Setting.FLAGS0][-1]
     assert (flags0 >> 3 & 1, flags0 >> 7 & 1) == (0, 1)
     assert not sim.dangerous

@@ -12,9 +12,6 @@ from custom_components.vebus_marstek.vebus.framing import (
 )
 from custom_components.vebus_marstek.vebus.messages import (
     RamVar,
-    RamVarInfo,
-    SettingInfo,
-    SwitchMode,
     Winmon,
     address_command,
     assistant_records,
@@ -33,11 +30,16 @@ from custom_components.vebus_marstek.vebus.messages import (
     setting_info_complete,
     standby_command,
     switch_command,
-    switch_mode_from_register,
     version_command,
     winmon_command,
     winmon_reply,
     write_via_id_args,
+)
+from custom_components.vebus_marstek.vebus.models import (
+    RamVarInfo,
+    SettingInfo,
+    SwitchMode,
+    switch_mode_from_register,
 )
 
 # The scales of the 12 V MultiPlus whose frames the reference quotes (IGUI capture).

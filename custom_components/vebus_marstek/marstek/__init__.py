@@ -3,9 +3,9 @@
 No Home Assistant imports: this package can be published on its own.
 """
 
-from .device import MarstekDevice, MethodStats, Pacing
+from .client import MarstekClient, MethodStats, Pacing
+from .connection import DEFAULT_PORT, MarstekEndpoint
 from .discovery import DiscoveredDevice, broadcast_targets, discover
-from .endpoint import DEFAULT_PORT, MarstekEndpoint
 from .errors import (
     MarstekBusyError,
     MarstekClosedError,
@@ -52,9 +52,9 @@ __all__ = [
     "FirmwareProfile",
     "ManualSlot",
     "MarstekBusyError",
+    "MarstekClient",
     "MarstekClosedError",
     "MarstekConnectionError",
-    "MarstekDevice",
     "MarstekDeviceError",
     "MarstekEndpoint",
     "MarstekError",

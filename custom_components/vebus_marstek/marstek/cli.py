@@ -19,9 +19,9 @@ import math
 import sys
 from typing import NoReturn
 
-from .device import MarstekDevice, Pacing
+from .client import MarstekClient, Pacing
+from .connection import DEFAULT_PORT
 from .discovery import broadcast_targets, discover
-from .endpoint import DEFAULT_PORT
 from .errors import MarstekError, MarstekMethodUnsupportedError
 from .messages import PASSIVE_MAX_DURATION_S, Method, normalise_ip
 from .models import WEEKDAYS, ManualSlot, OperatingMode
@@ -185,27 +185,27 @@ async def _run(args: argparse.Namespace) -> object:
         write_timeout_s=max(args.timeout, 5.0),
         backoff_s=min(args.timeout, 1.0),
     )
-    async with MarstekDevice(args.host, args.port, pacing=pacing) as device:
+    async with MarstekClient(args.host, args.port, pacing=pacing) as device:
         if args.command == "status":
             return await read_status(device)
         await _set_mode(device, args)
         return {"mode": args.mode, "result": "ok"}
 
 
-async def read_status(device: MarstekDevice) -> dict[str, object]:
+async def read_status(device: MarstekClient) -> dict[str, object]:
     """Everything a person checking their battery wants, with ``null`` for what is missing."""
-    identity = await device.get_device()
+    identity = await device.read_identity()
     profile = device.profile
     # PV first: on PV models its channel sum is needed to derive the battery power.
-    pv = await _optional(device.get_pv_status) if profile and profile.has_pv else None
-    es = await _optional(device.get_es_status)
-    mode = await _optional(device.get_mode)
+    pv = await _optional(device.read_pv_status) if profile and profile.has_pv else None
+    es = await _optional(device.read_es_status)
+    mode = await _optional(device.read_mode)
     meter = (
-        await _optional(device.get_meter_status)
+        await _optional(device.read_meter_status)
         if device.is_supported(Method.METER_STATUS)
         else None
     )
-    battery = await _optional(device.get_battery_status)
+    battery = await _optional(device.read_battery_status)
     pv_power = pv.total_power_w if pv is not None else (es.pv_power_w if es else None)
     soc = next(
         (s for s in (es and es.soc, battery and battery.soc, mode and mode.soc) if s is not None),
@@ -249,7 +249,7 @@ async def _optional[T](read: Callable[[], Awaitable[T]]) -> T | None:
         return None
 
 
-async def _set_mode(device: MarstekDevice, args: argparse.Namespace) -> None:
+async def _set_mode(device: MarstekClient, args: argparse.Namespace) -> None:
     mode = OperatingMode(args.mode)
     if mode is OperatingMode.PASSIVE:
         if args.power is None:

@@ -9,7 +9,7 @@ import fcntl
 import socket
 import struct
 
-from .endpoint import DEFAULT_PORT, acquire_endpoint, release_endpoint
+from .connection import DEFAULT_PORT, acquire_endpoint, release_endpoint
 from .framing import Reply, ResultReply
 from .messages import DISCOVERY_PARAMS, Method, normalise_ip, parse_device
 

@@ -14,19 +14,21 @@ from .errors import (
     VebusUnsupportedError,
     VebusWriteError,
 )
-from .messages import (
+from .messages import RamVar, Setting
+from .models import (
     ALARM_NAMES,
     CHARGE_STATES,
     DEVICE_STATES,
     LED_NAMES,
+    DeviceState,
     InputConfig,
     LedStatus,
-    RamVar,
-    Setting,
+    PhaseValues,
     SettingInfo,
     SwitchMode,
+    UnitInfo,
+    VebusStatus,
 )
-from .models import DeviceState, PhaseValues, UnitInfo, VebusStatus
 from .ports import SerialPort, list_ports
 from .report import input_power, output_power, soc, status_report
 

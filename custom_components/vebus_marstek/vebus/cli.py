@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 
 from .client import VebusClient
 from .errors import VebusError
-from .messages import SwitchMode
+from .models import SwitchMode
 from .ports import list_ports
 from .report import status_report
 

@@ -26,19 +26,11 @@ from .errors import (
 )
 from .framing import BOOT_FRAME, INFO_FRAME, INPUT_CONFIG_FRAME, Frame
 from .messages import (
-    CHARGE_STATES,
-    DEVICE_STATES,
     ESS_ASSISTANT_ID,
     FLAG_DISABLE_WAVE_CHECK,
     FLAG_WAVE_CHECK_TWIN,
-    DcInfo,
-    InputConfig,
-    LedStatus,
     RamVar,
-    RamVarInfo,
     Response,
-    SettingInfo,
-    SwitchMode,
     Winmon,
     address_command,
     assistant_records,
@@ -55,16 +47,29 @@ from .messages import (
     parse_words,
     read_ram_vars_args,
     setting_info_complete,
-    signed_word,
     standby_command,
     switch_command,
-    switch_mode_from_register,
     version_command,
     winmon_command,
     winmon_reply,
     write_via_id_args,
 )
-from .models import DeviceState, PhaseValues, UnitInfo, VebusStatus
+from .models import (
+    CHARGE_STATES,
+    DEVICE_STATES,
+    DcInfo,
+    DeviceState,
+    InputConfig,
+    LedStatus,
+    PhaseValues,
+    RamVarInfo,
+    SettingInfo,
+    SwitchMode,
+    UnitInfo,
+    VebusStatus,
+    signed_word,
+    switch_mode_from_register,
+)
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -315,7 +320,7 @@ class VebusClient:
 
     async def read_setting(self, setting: int) -> float:
         """A setting's value, scaled with its info."""
-        info = await self.get_setting_info(setting)
+        info = await self.read_setting_info(setting)
         return info.value(await self._read_setting_raw(setting))
 
     async def read_setting_or_none(self, setting: int) -> float | None:
@@ -325,7 +330,7 @@ class VebusClient:
         except VebusUnsupportedError:
             return None
 
-    async def get_setting_info(self, setting: int) -> SettingInfo:
+    async def read_setting_info(self, setting: int) -> SettingInfo:
         """Scale, offset, default and limits of a setting (cached per session)."""
         info = self.setting_info.get(setting)
         if info is None:
@@ -407,7 +412,7 @@ class VebusClient:
             )
         return round(amps * 10)
 
-    async def write_ess_setpoint(self, watts: int) -> None:
+    async def set_ess_setpoint(self, watts: int) -> None:
         """ESS assistant AC-input setpoint, RAM only (written repeatedly: never EEPROM).
 
         Positive = feed in / discharge, negative = charge.
@@ -430,7 +435,7 @@ class VebusClient:
         When the duration ends the setpoint goes back to 0.
         """
         async with self._ess_lock:
-            await self.write_ess_setpoint(watts)
+            await self.set_ess_setpoint(watts)
         loop = asyncio.get_running_loop()
         self._ess_target = watts
         self._ess_until = None if duration_s is None else loop.time() + duration_s
@@ -443,7 +448,7 @@ class VebusClient:
         self._ess_until = None
         await self._stop_ess_task()
         async with self._ess_lock:
-            await self.write_ess_setpoint(0)
+            await self.set_ess_setpoint(0)
 
     async def _stop_ess_task(self) -> None:
         task, self._ess_task = self._ess_task, None
@@ -464,21 +469,21 @@ class VebusClient:
                         return
                     if self._ess_until is not None and loop.time() >= self._ess_until:
                         self._ess_target = None
-                        await self.write_ess_setpoint(0)
+                        await self.set_ess_setpoint(0)
                         return
-                    await self.write_ess_setpoint(target)
+                    await self.set_ess_setpoint(target)
             except VebusError as err:
                 # The next round tries again; the assistant's fallback covers the gap.
                 _LOGGER.debug("Could not refresh the ESS setpoint: %s", err)
 
-    async def write_setting(self, setting: int, value: float, *, persist: bool = False) -> bool:
+    async def set_setting(self, setting: int, value: float, *, persist: bool = False) -> bool:
         """Write a setting; returns False when a persistent write was skipped (value equal).
 
         ``persist`` False (the default) writes RAM only: effective now, gone after a reset.
         ``persist`` True writes EEPROM, only if the value differs, at most once a minute per
         setting, and reads it back.
         """
-        info = await self.get_setting_info(setting)
+        info = await self.read_setting_info(setting)
         raw = info.raw(value)
         if not info.minimum <= raw <= info.maximum:
             raise VebusInvalidValueError(
@@ -486,10 +491,10 @@ class VebusClient:
             )
         return await self._write_setting_raw(setting, raw, persist=persist)
 
-    async def write_flag(self, flag: int, enabled: bool, *, persist: bool = False) -> bool:
+    async def set_flag(self, flag: int, enabled: bool, *, persist: bool = False) -> bool:
         """Set one flag bit by read-modify-write of its flag word."""
         setting, bit = divmod(flag, 16)
-        info = await self.get_setting_info(setting)
+        info = await self.read_setting_info(setting)
         if not info.maximum >> bit & 1:
             raise VebusInvalidValueError(f"flag {flag} is not supported by this unit")
         word = await self._read_setting_raw(setting)
