@@ -374,10 +374,10 @@ async def init_vebus(
 
 
 async def vebus_refresh(entry: MockConfigEntry, cycles: int = 1) -> VebusCoordinator:
-    """Run VE.Bus polling cycles now instead of waiting for the interval."""
+    """Run full VE.Bus polling cycles (both tiers) now instead of waiting for the interval."""
     coordinator: VebusCoordinator = entry.runtime_data
     for _ in range(cycles):
-        await coordinator.async_refresh()
+        await coordinator.async_refresh_everything()
     return coordinator
 
 

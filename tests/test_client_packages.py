@@ -31,6 +31,7 @@ LAYERS: dict[str, dict[str, int]] = {
         "connection": 2,
         "client": 3,
         "report": 4,
+        "refresh": 4,
         "cli": 5,
         "__main__": 6,
         "__init__": 6,

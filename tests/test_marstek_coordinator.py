@@ -10,7 +10,7 @@ from typing import Any
 from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.const import STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
@@ -20,7 +20,8 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 
 from custom_components.vebus_marstek.const import DOMAIN
 from custom_components.vebus_marstek.marstek.pv_units import EVIDENCE_READINGS
-from simulators.marstek import MarstekSimulator, Mode
+from simulators.marstek import JsonObject, MarstekSimulator, Mode
+import simulators.marstek.simulator as simulator_module
 
 from .conftest import FakeClock, refresh, refresh_all_tiers
 
@@ -406,3 +407,125 @@ async def test_unavailable_and_back_as_time_passes(
     assert hass.states.get(SOC).state == "57.0"
     assert caplog.text.count("Error fetching") == 1
     assert caplog.text.count("data recovered") == 1
+
+
+# --- CT readings from ES.GetMode --------------------------------------------------------------
+
+CT_SENSORS = {
+    "a_power": "sensor.venus_e_3_0_1ec6_ct_phase_a_power",
+    "b_power": "sensor.venus_e_3_0_1ec6_ct_phase_b_power",
+    "c_power": "sensor.venus_e_3_0_1ec6_ct_phase_c_power",
+    "total_power": "sensor.venus_e_3_0_1ec6_ct_total_power",
+}
+CT_CONNECTED = "binary_sensor.venus_e_3_0_1ec6_ct_meter_connected"
+
+
+def ct_states(hass: HomeAssistant) -> dict[str, str]:
+    """What the CT sensors show, by the wire key they stand for."""
+    return {key: hass.states.get(entity_id).state for key, entity_id in CT_SENSORS.items()}
+
+
+def ct_readings(hass: HomeAssistant) -> dict[str, float]:
+    return {key: float(state) for key, state in ct_states(hass).items()}
+
+
+def ct_reply(simulator: MarstekSimulator, method: str) -> dict[str, float]:
+    """The CT values of a method's reply, as the battery sends them now."""
+    result = simulator.wire_result(method)
+    assert result is not None
+    values = {key: result[key] for key in CT_SENSORS}
+    return {key: float(value) for key, value in values.items() if isinstance(value, int | float)}
+
+
+def house_imports(simulator: MarstekSimulator) -> None:
+    """The battery charges from the grid, so the CT reads a non-zero import on every phase."""
+    simulator.set_ground_truth(mode=Mode.PASSIVE)
+    simulator.state.passive_power_w = -1200.0
+    simulator.state.passive_remaining_s = 3600.0
+
+
+async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@pytest.mark.parametrize("profile", ["venus-e3-148-ct-in-mode"])
+async def test_ct_from_es_getmode_when_em_is_missing(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, simulator: MarstekSimulator
+) -> None:
+    """EM.GetStatus is "method not found": the CT entities show ES.GetMode's CT values,
+    and follow its ct_state (0 hides them again)."""
+    house_imports(simulator)
+    await set_up(hass, mock_config_entry)
+    await refresh(mock_config_entry)
+    assert len(simulator.requests_for("EM.GetStatus")) == 1  # not found: never asked again
+    from_mode = ct_reply(simulator, "ES.GetMode")
+    assert from_mode["total_power"] == 1500  # 300 W house load + 1200 W charging
+    assert ct_readings(hass) == from_mode
+    assert hass.states.get(CT_CONNECTED).state == STATE_ON
+
+    simulator.set_ground_truth(ct_connected=False)  # ct_state 0, zero phases
+    await refresh(mock_config_entry)
+    assert set(ct_states(hass).values()) == {STATE_UNKNOWN}
+    assert hass.states.get(CT_CONNECTED).state == STATE_UNKNOWN
+
+    simulator.set_ground_truth(ct_connected=True)
+    await refresh(mock_config_entry)
+    assert ct_readings(hass) == from_mode
+
+
+@pytest.mark.parametrize("em", ["unsupported", "silent"])
+async def test_placeholder_zeros_of_es_getmode_are_never_shown(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    simulator: MarstekSimulator,
+    em: str,
+) -> None:
+    """Venus E 3.0 150 sends ct_state 0 and zeros in ES.GetMode; without EM.GetStatus the
+    CT entities stay unknown rather than show those zeros."""
+    house_imports(simulator)
+    if em == "unsupported":
+        simulator.profile = dataclasses.replace(
+            simulator.profile, capabilities=simulator.profile.capabilities - {"EM.GetStatus"}
+        )
+    else:
+        simulator.faults.unanswered_methods = frozenset({"EM.GetStatus"})
+    mode = simulator.wire_result("ES.GetMode")
+    assert mode is not None
+    assert (mode["ct_state"], mode["total_power"]) == (0, 0)
+    await set_up(hass, mock_config_entry)
+    await refresh(mock_config_entry, 2)
+    assert set(ct_states(hass).values()) == {STATE_UNKNOWN}
+    assert hass.states.get(CT_CONNECTED).state == STATE_UNKNOWN
+
+
+@pytest.mark.parametrize("profile", ["venus-a"])
+async def test_em_reply_wins_over_es_getmode(
+    hass: HomeAssistant, init_integration: MockConfigEntry, simulator: MarstekSimulator
+) -> None:
+    """Both methods report the CT: EM.GetStatus is shown whenever it answers, ES.GetMode's
+    values only in a cycle in which EM.GetStatus went unanswered."""
+    house_imports(simulator)
+    em_result = simulator_module.em_result
+
+    def em_with_its_own_total(*args: Any) -> JsonObject:
+        result = em_result(*args)
+        total = result["total_power"]
+        assert isinstance(total, int)
+        return result | {"total_power": total + 7}  # the meter's own total, not the phase sum
+
+    with patch.object(simulator_module, "em_result", em_with_its_own_total):
+        await refresh(init_integration)
+        from_em = ct_reply(simulator, "EM.GetStatus")
+        from_mode = ct_reply(simulator, "ES.GetMode")
+        assert from_em["total_power"] == from_mode["total_power"] + 7
+        assert ct_readings(hass) == from_em
+
+        simulator.faults.unanswered_methods = frozenset({"EM.GetStatus"})
+        await refresh(init_integration)
+        assert ct_readings(hass) == from_mode
+
+        simulator.faults.unanswered_methods = frozenset()
+        await refresh(init_integration)
+        assert ct_readings(hass) == from_em

@@ -16,6 +16,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.vebus_marstek import config_flow
 from custom_components.vebus_marstek.const import (
     CONF_DEVICE_KIND,
+    CONF_FAST_INTERVAL,
     CONF_PERSIST_SETTINGS,
     CONF_POLL_INTERVAL,
     CONF_REQUEST_TIMEOUT,
@@ -322,7 +323,7 @@ async def test_reconfigure_other_unit(
 
 
 async def test_options(hass: HomeAssistant) -> None:
-    """Poll interval, standby and persistence are saved; hidden tuning options are kept."""
+    """Both tier periods, standby and persistence are saved; hidden tuning options are kept."""
     entry: MockConfigEntry = make_vebus_entry(MISSING)
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
@@ -330,9 +331,15 @@ async def test_options(hass: HomeAssistant) -> None:
     assert result["step_id"] == "vebus"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_POLL_INTERVAL: 10, CONF_STANDBY: True, CONF_PERSIST_SETTINGS: False},
+        {
+            CONF_FAST_INTERVAL: 2,
+            CONF_POLL_INTERVAL: 10,
+            CONF_STANDBY: True,
+            CONF_PERSIST_SETTINGS: False,
+        },
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_FAST_INTERVAL] == 2
     assert entry.options[CONF_POLL_INTERVAL] == 10
     assert entry.options[CONF_STANDBY] is True
     assert entry.options[CONF_REQUEST_TIMEOUT] == 0.2

@@ -16,7 +16,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.vebus_marstek.const import DOMAIN
 from simulators.vebus import VebusSimulator
 
-from .conftest import VEBUS_SERIAL, FakeClock, make_vebus_simulator, vebus_refresh
+from .conftest import (
+    VEBUS_SERIAL,
+    FakeClock,
+    make_vebus_entry,
+    make_vebus_simulator,
+    vebus_refresh,
+)
 
 pytestmark = [pytest.mark.enable_socket, pytest.mark.usefixtures("socket_enabled")]
 
@@ -76,6 +82,60 @@ async def test_error_sensor_needs_leds(
     await vebus_refresh(init_vebus)
     assert _commands(vebus_simulator).count("L") == 1
     assert vebus_simulator.dangerous == []
+
+
+async def test_powers_every_second_the_rest_every_few_seconds(
+    hass: HomeAssistant,
+    clock: FakeClock,
+    init_vebus: MockConfigEntry,
+    vebus_simulator: VebusSimulator,
+) -> None:
+    """Between slow refreshes a refresh reads the DC and AC frames and one power batch only.
+
+    The powers follow the unit at once; the limits, LEDs and states every 5 s (the default).
+    """
+    coordinator = init_vebus.runtime_data
+    assert coordinator.update_interval is not None
+    assert coordinator.update_interval.total_seconds() == 1  # the fast tier's default
+    vebus_simulator.frames_received.clear()
+    vebus_simulator.set_ground_truth(grid_available=False, ac_load_w=800)
+    clock.tick(1)
+    await coordinator.async_refresh()
+    commands = _commands(vebus_simulator)
+    assert commands[:2] == ["F00", "F01"]
+    assert commands[2:] in (["X"], ["Y"], ["Z"])  # one RAM batch: the powers
+    assert float(hass.states.get(f"{PREFIX}_battery_power").state) > 0  # discharging at once
+    state_before = hass.states.get(f"{PREFIX}_device_state").state
+    assert state_before != vebus_simulator.truth().state  # read in the slow tier only
+
+    vebus_simulator.frames_received.clear()
+    clock.tick(4)  # five seconds after the last slow refresh
+    await coordinator.async_refresh()
+    commands = _commands(vebus_simulator)
+    assert {"F00", "F01", "F05", "L"} <= set(commands)
+    assert hass.states.get(f"{PREFIX}_device_state").state == vebus_simulator.truth().state
+
+
+async def test_tier_periods_are_options(
+    hass: HomeAssistant, clock: FakeClock, vebus_simulator: VebusSimulator
+) -> None:
+    """The fast period and the slow one come from the entry's options."""
+    assert vebus_simulator.url is not None
+    entry = make_vebus_entry(vebus_simulator.url, options={"fast_interval": 3, "poll_interval": 30})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data
+    assert coordinator.update_interval is not None
+    assert coordinator.update_interval.total_seconds() == 3
+    vebus_simulator.frames_received.clear()
+    clock.tick(29)
+    await coordinator.async_refresh()
+    assert "F05" not in _commands(vebus_simulator)
+    clock.tick(1)
+    await coordinator.async_refresh()
+    assert "F05" in _commands(vebus_simulator)
+    assert await hass.config_entries.async_unload(entry.entry_id)
 
 
 @pytest.mark.usefixtures("quick_sleep")
@@ -189,8 +249,8 @@ async def test_energy_integrated_and_restored(
     truth = vebus_simulator.truth()
     assert truth.battery_power > 0  # charging (the simulator counts charging positive)
     assert truth.ac_input_power > 0
-    for _ in range(3):
-        clock.tick(5)
+    for _ in range(15):
+        clock.tick(1)  # the fast tier's default period: energy integrates every second
         await vebus_refresh(init_vebus)
     energy = _energy(hass)
     # kWh on screen: 15 s at the truth's power.
@@ -215,7 +275,7 @@ async def test_energy_integrated_and_restored(
     clock.tick(3600)
     await vebus_refresh(init_vebus)
     assert _energy(hass) == energy
-    clock.tick(5)
+    clock.tick(1)
     await vebus_refresh(init_vebus)
     later = _energy(hass)
     assert all(later[name] >= energy[name] for name in energy)

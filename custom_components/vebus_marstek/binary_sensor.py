@@ -14,13 +14,7 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .coordinator import (
-    LEDS,
-    MarstekCoordinator,
-    MarstekData,
-    VebusCoordinator,
-    VebusMarstekConfigEntry,
-)
+from .coordinator import MarstekCoordinator, MarstekData, VebusCoordinator, VebusMarstekConfigEntry
 from .entity import (
     MarstekEntity,
     MarstekEntityDescription,
@@ -30,6 +24,7 @@ from .entity import (
     marstek_entities,
     vebus_entities,
 )
+from .vebus import LEDS
 
 PARALLEL_UPDATES = 0
 

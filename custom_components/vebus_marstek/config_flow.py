@@ -33,11 +33,14 @@ from .const import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_REQUEST_SPACING,
     DEFAULT_SLOW_INTERVAL,
+    DEFAULT_VEBUS_FAST_INTERVAL,
     DOMAIN,
     LOGGER,
     MAX_POLL_INTERVAL,
+    MAX_VEBUS_FAST_INTERVAL,
     MIN_POLL_INTERVAL,
     MIN_REQUEST_SPACING,
+    MIN_VEBUS_FAST_INTERVAL,
     DeviceKind,
     entry_kind,
 )
@@ -107,6 +110,9 @@ OPTIONS_SCHEMA = vol.Schema(
 
 VEBUS_OPTIONS_SCHEMA = vol.Schema(
     {
+        vol.Required(CONF_FAST_INTERVAL, default=DEFAULT_VEBUS_FAST_INTERVAL): _seconds(
+            MIN_VEBUS_FAST_INTERVAL, MAX_VEBUS_FAST_INTERVAL
+        ),
         vol.Required(CONF_POLL_INTERVAL, default=DEFAULT_POLL_INTERVAL): _seconds(
             MIN_POLL_INTERVAL, MAX_POLL_INTERVAL
         ),
@@ -523,7 +529,7 @@ class MarstekOptionsFlow(_OneFormOptionsFlow):
 
 
 class VebusOptionsFlow(_OneFormOptionsFlow):
-    """Polling interval, the MK3 standby line, and whether setting writes are stored."""
+    """Polling tiers, the MK3 standby line, and whether setting writes are stored."""
 
     schema = VEBUS_OPTIONS_SCHEMA
     step_id = "vebus"

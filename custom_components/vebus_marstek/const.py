@@ -66,13 +66,20 @@ SAVE_DELAY_S: Final = 60.0
 DISCOVERY_FIRST_SCAN: Final = timedelta(minutes=1)
 DISCOVERY_INTERVAL: Final = timedelta(minutes=10)
 
-# VE.Bus options.
+# VE.Bus options: the fast tier (powers, AC and DC values) every CONF_FAST_INTERVAL, the
+# rest (limits, switch, LEDs, states, state of charge) every CONF_POLL_INTERVAL.
 CONF_POLL_INTERVAL: Final = "poll_interval"
 CONF_STANDBY: Final = "standby"
 CONF_PERSIST_SETTINGS: Final = "persist_settings"
+DEFAULT_VEBUS_FAST_INTERVAL: Final = 1
+MIN_VEBUS_FAST_INTERVAL: Final = 1
+MAX_VEBUS_FAST_INTERVAL: Final = 60
 DEFAULT_POLL_INTERVAL: Final = 5
 MIN_POLL_INTERVAL: Final = 2
 MAX_POLL_INTERVAL: Final = 300
+# Between two VE.Bus refreshes the wire stays free at least this long, for writes and the
+# ESS keep-alive, however long a refresh took.
+VEBUS_MIN_PAUSE_S: Final = 0.2
 # A VE.Bus poll that times out keeps the last values once: 2400 baud links drop a frame now
 # and then, and a unit falling asleep first looks like a timeout.
 VEBUS_TIMEOUTS_BEFORE_UNAVAILABLE: Final = 2

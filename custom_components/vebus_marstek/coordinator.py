@@ -15,7 +15,7 @@ from datetime import timedelta
 from enum import StrEnum
 import math
 from time import monotonic
-from typing import NamedTuple, TypedDict, Unpack
+from typing import TypedDict, Unpack
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST
@@ -43,6 +43,7 @@ from .const import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_REQUEST_SPACING,
     DEFAULT_SLOW_INTERVAL,
+    DEFAULT_VEBUS_FAST_INTERVAL,
     DOMAIN,
     FAILED_CYCLES_BEFORE_UNAVAILABLE,
     ISSUE_API_SILENT,
@@ -53,6 +54,7 @@ from .const import (
     PORT_MISSING_AFTER,
     SAVE_DELAY_S,
     STORAGE_VERSION,
+    VEBUS_MIN_PAUSE_S,
     VEBUS_TIMEOUTS_BEFORE_UNAVAILABLE,
 )
 from .energy import EnergyIntegrator, MonotonicTotal
@@ -80,8 +82,10 @@ from .marstek import (
 )
 from .marstek_settings import SettingsUpdate, WrittenSettings
 from .vebus import (
-    PhaseValues,
+    DC,
     RamVar,
+    ReadKind,
+    Reads,
     SettingInfo,
     UnitInfo,
     VebusClient,
@@ -92,7 +96,10 @@ from .vebus import (
     VebusTimeoutError,
     VebusUnitAsleepError,
     VebusUnsupportedError,
+    fast_reads,
     input_power,
+    ram_read,
+    read_values,
 )
 
 type StoredState = Mapping[str, object]
@@ -250,7 +257,7 @@ class _Changes(TypedDict, total=False):
 
     es: EnergySystemStatus
     mode: ModeStatus
-    meter: MeterStatus
+    meter: MeterStatus | None
     pv: PvStatus
     battery: BatteryStatus
     wifi: WifiStatus
@@ -337,6 +344,7 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekClient]):
         )
         self._totals = {counter: MonotonicTotal() for counter in _LIFETIME_COUNTERS}
         self._silent_zeros = SilentZeroGuard()
+        self._meter_from_mode = False  # the CT values shown are ES.GetMode's
         self._max_gap_s = fast_s * 2.5
         self._battery_energy = EnergyIntegrator(max_gap_s=self._max_gap_s)
 
@@ -428,6 +436,7 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekClient]):
         if answered == 0 and silent is not None:
             return self._cycle_failed(previous, silent)
         self._cycle_answered()
+        self._use_mode_meter(changes)
         return replace(previous, energy=self.energy_totals(), **changes)
 
     def _has_answered(self, method: Method) -> bool:
@@ -458,6 +467,22 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekClient]):
                 changes["ble"] = await device.read_ble_status()
             case _:
                 self._check_identity(await device.read_identity())
+
+    def _use_mode_meter(self, changes: _Changes) -> None:
+        """Without a reply from EM.GetStatus this cycle (firmware without it, or a lost
+        reply), the CT keys of ES.GetMode stand in when they report a connected CT; other
+        firmware sends zero placeholders there (``ct_state`` 0), which are never shown.
+        EM.GetStatus's own reply always wins."""
+        meter = mode.meter if (mode := changes.get("mode")) is not None else None
+        if "meter" in changes:
+            self._meter_from_mode = False
+        elif meter is not None and meter.connected:
+            changes["meter"] = meter
+            self._meter_from_mode = True
+        elif meter is not None and self._meter_from_mode:
+            # ES.GetMode no longer reports a CT: its last reading is not one any more.
+            changes["meter"] = None
+            self._meter_from_mode = False
 
     def _add_energy(self, es: EnergySystemStatus) -> None:
         now = monotonic()
@@ -559,48 +584,6 @@ class MarstekCoordinator(DeviceCoordinator[MarstekData, MarstekClient]):
 # --- VE.Bus ----------------------------------------------------------------------------------
 
 
-class ReadKind(StrEnum):
-    """One kind of request to the unit."""
-
-    DC = "dc"  # 'F' 0: battery voltage and current, AC-out frequency
-    PHASE = "phase"  # 'F' 1..3: AC in and out of one phase
-    INPUT_CONFIG = "input_config"  # 'F' 5: input current limits and switch position (slow)
-    LEDS = "leds"  # 'L': LEDs, alarms and VE.Bus error
-    DEVICE_STATE = "device_state"  # winmon 0x0E: device and charge state
-    RAM = "ram"  # RAM variables, six per request
-    SETTING = "setting"  # read once per session: settings change only when written
-
-
-class Read(NamedTuple):
-    """A value an entity needs from the unit."""
-
-    kind: ReadKind
-    number: int = 0
-
-
-type Reads = frozenset[Read]
-
-DC = Read(ReadKind.DC)
-INPUT_CONFIG = Read(ReadKind.INPUT_CONFIG)
-LEDS = Read(ReadKind.LEDS)
-DEVICE_STATE = Read(ReadKind.DEVICE_STATE)
-
-
-def phase_read(number: int) -> Read:
-    """The AC values of one phase."""
-    return Read(ReadKind.PHASE, number)
-
-
-def ram_read(var: int) -> Read:
-    """One RAM variable."""
-    return Read(ReadKind.RAM, var)
-
-
-def setting_read(setting: int) -> Read:
-    """One setting with its limits."""
-    return Read(ReadKind.SETTING, setting)
-
-
 # The energy totals integrate battery and AC-input power whatever entities are enabled.
 ENERGY_READS: Reads = frozenset({DC, ram_read(RamVar.INPUT_POWER)})
 
@@ -634,13 +617,18 @@ class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
         client: VebusClient,
         unit: UnitInfo,
     ) -> None:
-        interval_s = option_number(entry.options, CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
-        super().__init__(hass, entry, client, update_interval=timedelta(seconds=interval_s))
+        options = entry.options
+        fast_s = option_number(options, CONF_FAST_INTERVAL, DEFAULT_VEBUS_FAST_INTERVAL)
+        super().__init__(hass, entry, client, update_interval=timedelta(seconds=fast_s))
         self.unit = unit
         self.settings: dict[int, SettingValue] = {}
         self._unsupported_settings: set[int] = set()
         self._settings_session = client.reinitialisations
-        self._max_gap_s = interval_s * 2.5
+        self._period_s = fast_s
+        self._slow_interval_s = option_number(options, CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
+        self._slow_due_at = 0.0  # the first refresh reads everything
+        self._slow_known: Reads = frozenset()  # the slow reads the last slow refresh made
+        self._max_gap_s = fast_s * 2.5
         self._battery_energy = EnergyIntegrator(max_gap_s=self._max_gap_s)
         self._ac_input_energy = EnergyIntegrator(max_gap_s=self._max_gap_s)
         self._timeouts = 0
@@ -685,9 +673,23 @@ class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
         return frozenset(wanted)
 
     async def _async_update_data(self) -> VebusData:
-        reads = self.wanted_reads()
+        started = monotonic()
         try:
-            status = await self._async_poll(reads)
+            return await self._async_refresh_tiers(started)
+        finally:
+            # The period runs from one refresh's start to the next: the refresh is part of it.
+            elapsed = monotonic() - started
+            self.update_interval = timedelta(
+                seconds=max(self._period_s - elapsed, VEBUS_MIN_PAUSE_S)
+            )
+
+    async def _async_refresh_tiers(self, started: float) -> VebusData:
+        wanted = self.wanted_reads()
+        slow_wanted = wanted - fast_reads(wanted)
+        # An entity just added or enabled should not wait for the next slow refresh.
+        slow_due = started >= self._slow_due_at or not slow_wanted <= self._slow_known
+        try:
+            status, slow_read = await self._async_poll(wanted, slow_due)
         except VebusUnitAsleepError:
             return self._unit_asleep()
         except VebusConnectionError as err:
@@ -702,16 +704,19 @@ class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
                 translation_placeholders={"error": str(err)},
             ) from err
         self._unit_answered()
+        if slow_read:
+            self._slow_due_at = started + self._slow_interval_s
+            self._slow_known = slow_wanted
         now = monotonic()
         self._battery_energy.add(status.battery_power, now)
         self._ac_input_energy.add(input_power(status), now)
         self._schedule_save()
         return VebusData(status=status, energy=self.energy_totals())
 
-    async def _async_poll(self, reads: Reads) -> VebusStatus:
+    async def _async_poll(self, wanted: Reads, slow_due: bool) -> tuple[VebusStatus, bool]:
         try:
             self.unit = await self.client.ensure_session()
-            return await self._async_read(reads)
+            return await self._async_read(wanted, slow_due)
         except VebusConnectionError:
             if not self.client.connection.lost.is_set():
                 raise
@@ -719,29 +724,22 @@ class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
         # usually back at once, so reopen and ask again before calling the port missing.
         LOGGER.debug("%s: the link dropped; reopening it", self.name)
         self.unit = await self.client.ensure_session()
-        return await self._async_read(reads)
+        return await self._async_read(wanted, slow_due)
 
-    async def _async_read(self, reads: Reads) -> VebusStatus:
-        client = self.client
-        dc = await client.read_dc_info() if DC in reads else None
-        phases: dict[int, PhaseValues] = {}
-        for number in self.unit.phases:
-            if phase_read(number) not in reads:
-                continue
-            if (values := await client.read_phase(number)) is not None:
-                phases[number] = values
-        ram_ids = sorted(read.number for read in reads if read.kind is ReadKind.RAM)
-        await self._async_read_settings(reads)
-        return VebusStatus(
-            battery_voltage=dc.voltage if dc else None,
-            battery_current=dc.battery_current if dc else None,
-            output_frequency=dc.inverter_frequency if dc else None,
-            phases=phases,
-            input_config=await client.read_input_config() if INPUT_CONFIG in reads else None,
-            leds=await client.read_leds() if LEDS in reads else None,
-            device_state=await client.read_device_state() if DEVICE_STATE in reads else None,
-            ram=await client.read_ram_vars(ram_ids) if ram_ids else {},
+    async def _async_read(self, wanted: Reads, slow_due: bool) -> tuple[VebusStatus, bool]:
+        """The fast tier, and the slow one when due; whether the slow one was read."""
+        # A new session may follow a unit reset: read everything again.
+        new_session = self.client.reinitialisations != self._settings_session
+        slow = slow_due or new_session
+        previous = self.data.status if self.data and not self.data.asleep else None
+        status = await read_values(
+            self.client,
+            self.unit,
+            wanted if slow else fast_reads(wanted),
+            None if new_session else previous,
         )
+        await self._async_read_settings(wanted)
+        return status, slow
 
     async def _async_read_settings(self, reads: Reads) -> None:
         if self.client.reinitialisations != self._settings_session:
@@ -837,10 +835,15 @@ class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
             self.settings[setting] = replace(known, value=value)
             self.async_update_listeners()
 
-    async def _async_refresh_after_write(self) -> None:
-        # The unit confirms a switch or limit change only in the next 'F' 5 reply: read it
-        # now (not after the debounce), so the entity does not show the old value meanwhile.
+    async def async_refresh_everything(self) -> None:
+        """Refresh now, the slow tier included."""
+        self._slow_due_at = 0.0
         await self.async_refresh()
+
+    async def _async_refresh_after_write(self) -> None:
+        # The unit confirms a switch or limit change only in the next 'F' 5 reply (slow
+        # tier): read it now (not after the debounce), so no entity shows the old value.
+        await self.async_refresh_everything()
 
     def _write_error(self, err: Exception) -> HomeAssistantError:
         """A failed write as the user should read it."""

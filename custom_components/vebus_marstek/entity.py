@@ -15,9 +15,9 @@ from homeassistant.helpers.entity import Entity, EntityDescription
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN, VEBUS_MODEL, VICTRON
-from .coordinator import MarstekCoordinator, Reads, VebusCoordinator, VebusMarstekConfigEntry
+from .coordinator import MarstekCoordinator, VebusCoordinator, VebusMarstekConfigEntry
 from .marstek import Family, FirmwareProfile
-from .vebus import UnitInfo
+from .vebus import Reads, UnitInfo
 
 
 def marstek_device_info(coordinator: MarstekCoordinator) -> DeviceInfo:

@@ -29,13 +29,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_PERSIST_SETTINGS
-from .coordinator import (
-    INPUT_CONFIG,
-    MarstekCoordinator,
-    VebusCoordinator,
-    VebusMarstekConfigEntry,
-    setting_read,
-)
+from .coordinator import MarstekCoordinator, VebusCoordinator, VebusMarstekConfigEntry
 from .entity import (
     MarstekEntity,
     MarstekEntityDescription,
@@ -46,7 +40,7 @@ from .entity import (
     vebus_entities,
 )
 from .marstek import DOD_MAX, DOD_MIN, MarstekClient
-from .vebus import Setting
+from .vebus import INPUT_CONFIG, Setting, setting_read
 
 PARALLEL_UPDATES = 1
 

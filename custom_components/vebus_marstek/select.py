@@ -10,10 +10,10 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .coordinator import INPUT_CONFIG, MarstekCoordinator, VebusCoordinator, VebusMarstekConfigEntry
+from .coordinator import MarstekCoordinator, VebusCoordinator, VebusMarstekConfigEntry
 from .entity import MarstekEntity, VebusEntity, VebusEntityDescription, entities_for
 from .marstek import FirmwareProfile, MarstekClient, OperatingMode
-from .vebus import SwitchMode
+from .vebus import INPUT_CONFIG, SwitchMode
 
 PARALLEL_UPDATES = 1
 

@@ -29,18 +29,12 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 
 from .coordinator import (
-    DC,
-    DEVICE_STATE,
-    LEDS,
     EnergyCounter,
     MarstekCoordinator,
     MarstekData,
-    Reads,
     VebusCoordinator,
     VebusData,
     VebusMarstekConfigEntry,
-    phase_read,
-    ram_read,
 )
 from .entity import (
     MarstekEntity,
@@ -55,13 +49,19 @@ from .marstek import FirmwareProfile, MeterStatus
 from .marstek_settings import WrittenSettings
 from .vebus import (
     CHARGE_STATES,
+    DC,
+    DEVICE_STATE,
     DEVICE_STATES,
+    LEDS,
     DeviceState,
     PhaseValues,
     RamVar,
+    Reads,
     VebusStatus,
     input_power,
     output_power,
+    phase_read,
+    ram_read,
     soc,
 )
 

@@ -141,6 +141,15 @@ def _make_profiles() -> dict[str, MarstekProfile]:
     }
     # Venus C on 153 leaves both MACs out of its GetDevice result (taurgis #60).
     profiles["venus-c-153"] = dataclasses.replace(profiles["venus-c-153"], omits_macs=True)
+    # A Venus E 3.0 on 148 that answers EM.GetStatus with "method not found" but reports its
+    # CT in ES.GetMode (VoltarisOS capture: ct_state 1 and live phases, in AI mode).
+    e3_148 = profiles["venus-e3-148"]
+    profiles["venus-e3-148-ct-in-mode"] = dataclasses.replace(
+        e3_148,
+        name="venus-e3-148-ct-in-mode",
+        capabilities=e3_148.capabilities - {"EM.GetStatus"},
+        encoding=dataclasses.replace(e3_148.encoding, getmode_ct_fields="live"),
+    )
     return profiles
 
 

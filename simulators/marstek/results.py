@@ -53,8 +53,8 @@ def ble_result(state: BatteryState, instance: int) -> JsonObject:
 def battery_result(profile: MarstekProfile, state: BatteryState, instance: int) -> JsonObject:
     enc = profile.encoding
     temperature: JsonValue
-    if enc.bat_temp_c_per_raw == 1.0:
-        temperature = round(state.temperature_c, 1)
+    if enc.bat_temp_c_per_raw >= 1.0:  # degrees or tens of degrees, with one decimal
+        temperature = round(state.temperature_c / enc.bat_temp_c_per_raw, 1)
     else:
         temperature = _raw(state.temperature_c, enc.bat_temp_c_per_raw)
     result: JsonObject = {

@@ -29,7 +29,7 @@ class WireEncoding:
     pv_energy_wh_per_raw: int  # total_pv_energy
     pv_hardcoded_zero: bool  # ES.pv_power and total_pv_energy always 0
     load_energy_hardcoded_zero: bool
-    bat_temp_c_per_raw: float
+    bat_temp_c_per_raw: float  # 0.1, 1.0, or 10.0 (sent with one decimal: 2.0 = 20 degC)
     bat_capacity_wh_per_raw: int
     getmode_ct_fields: GetModeCtFields
     # PV.GetStatus channel 1 (others in W): 0.1 on every observed firmware; 1.0 models a
@@ -61,7 +61,8 @@ def derive_encoding(family: Family, ver: int) -> WireEncoding:
         pv_energy_wh_per_raw=pv_energy_unit,
         pv_hardcoded_zero=pv_zero,
         load_energy_hardcoded_zero=family in (Family.VNSE3, Family.VENUS_A, Family.VENUS_D),
-        bat_temp_c_per_raw=0.1 if old_vnse3 or (hmg and ver >= 154) else 1.0,
+        # The BMS of HMG-50 firmware 154+ reports tens of degrees: 2.0 for 20 degC (jaapp #67).
+        bat_temp_c_per_raw=0.1 if old_vnse3 else 10.0 if hmg and ver >= 154 else 1.0,
         bat_capacity_wh_per_raw=10 if old_vnse3 or (hmg and ver < 154) else 1,
         getmode_ct_fields=getmode_ct,
     )

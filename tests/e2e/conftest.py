@@ -37,6 +37,7 @@ E2E_DIR = Path(__file__).parent
 
 # Short cycles so that "within one polling cycle" is seconds (the options flow's minimums).
 FAST_INTERVAL_S = 10
+VEBUS_FAST_S = 1
 VEBUS_POLL_S = 2
 MARSTEK_OPTIONS = {
     "fast_interval": FAST_INTERVAL_S,
@@ -44,7 +45,12 @@ MARSTEK_OPTIONS = {
     "slow_interval": 60,
     "request_spacing": 0.5,
 }
-VEBUS_OPTIONS = {"poll_interval": VEBUS_POLL_S, "standby": False, "persist_settings": False}
+VEBUS_OPTIONS = {
+    "fast_interval": VEBUS_FAST_S,
+    "poll_interval": VEBUS_POLL_S,
+    "standby": False,
+    "persist_settings": False,
+}
 # A cycle's own requests and scheduling on a busy two-core machine, on top of its interval.
 CYCLE_SLACK_S = 8.0
 MARSTEK_CYCLE_S = FAST_INTERVAL_S + CYCLE_SLACK_S

@@ -41,7 +41,8 @@ def test_restart_keeps_entity_ids_and_energy_totals(
     seconds = time.monotonic() - started_at
     report_figure(
         f"hass start -> all {len(ids_before)} entities of 3 devices with values: {seconds:.1f} s "
-        "(Marstek fast tier every 10 s, slow tier 60 s; VE.Bus every 2 s)"
+        "(Marstek fast tier every 10 s, slow tier 60 s; "
+        "VE.Bus powers every 1 s, the rest every 2 s)"
     )
 
     assert _entity_ids(setup, run) == ids_before

@@ -18,6 +18,7 @@ from custom_components.vebus_marstek.const import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_REQUEST_SPACING,
     DEFAULT_SLOW_INTERVAL,
+    DEFAULT_VEBUS_FAST_INTERVAL,
 )
 from e2e.entities import values_of
 from e2e.flows import Options, all_loaded, set_options
@@ -38,7 +39,11 @@ DEFAULT_MARSTEK_OPTIONS = {
     "slow_interval": DEFAULT_SLOW_INTERVAL,
     "request_spacing": DEFAULT_REQUEST_SPACING,
 }
-DEFAULT_VEBUS_OPTIONS = {**VEBUS_OPTIONS, "poll_interval": DEFAULT_POLL_INTERVAL}
+DEFAULT_VEBUS_OPTIONS = {
+    **VEBUS_OPTIONS,
+    "fast_interval": DEFAULT_VEBUS_FAST_INTERVAL,
+    "poll_interval": DEFAULT_POLL_INTERVAL,
+}
 
 
 def _set_polling(setup: Setup, run: Run, marstek: Options, vebus: Options) -> None:

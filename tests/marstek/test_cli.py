@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from custom_components.vebus_marstek.marstek.cli import main
+from custom_components.vebus_marstek.marstek.cli import build_parser, main
 from simulators.marstek import Mode
 from tests.cli import usage_error
 
@@ -46,6 +46,23 @@ async def test_status_prints_one_json_object(start_simulator, api_port, capsys) 
     assert status["rated_capacity"] == pytest.approx(2.08)
     assert status["mode"] == "auto"
     assert status["ct_connected"] is True
+    # Every signed value says what its sign means, next to it.
+    signed = {"battery_power", "ongrid_power", "offgrid_power", "ct_total_power"}
+    assert status["signs"].keys() == signed
+    assert status["signs"]["battery_power"].startswith("+ discharging")
+    assert "battery_power: + discharging" in build_parser().format_help()
+
+
+async def test_status_takes_the_ct_from_es_getmode_without_em(
+    start_simulator, api_port, capsys
+) -> None:
+    """A Venus E 3.0 whose firmware has no EM.GetStatus still shows its CT, as in the app."""
+    await start_simulator("venus-e3-148-ct-in-mode")
+    argv = ("status", "--host", "127.0.0.2", "--port", str(api_port), "--spacing", "0")
+    assert await _cli(*argv) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["ct_connected"] is True
+    assert status["ct_total_power"] is not None
 
 
 async def test_status_has_null_for_what_a_model_lacks(start_simulator, api_port, capsys) -> None:

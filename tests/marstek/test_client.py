@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import logging
 import socket
 
 import pytest
@@ -81,6 +83,45 @@ async def test_every_profile_reports_physical_values(start_simulator, connect, p
     assert not forbidden
 
 
+@pytest.mark.parametrize(
+    ("profile", "shown", "level"),
+    [
+        ("venus-e2-153", 25.4, logging.INFO),  # 254 in degrees is 25.4 in tenths (jaapp #18)
+        ("venus-e2", None, logging.WARNING),  # 254 in tens of degrees is off by 100
+    ],
+)
+async def test_implausible_temperature_is_logged_once_per_battery(
+    start_simulator, connect, caplog: pytest.LogCaptureFixture, profile, shown, level
+) -> None:
+    """A BMS reporting tenths of a degree: corrected or unknown, and one log line in all."""
+    base = PROFILES[profile]
+    tenths = dataclasses.replace(
+        base, encoding=dataclasses.replace(base.encoding, bat_temp_c_per_raw=0.1)
+    )
+    sim = await start_simulator(tenths)
+    sim.set_ground_truth(temperature_c=25.4)
+    device = await connect()
+    caplog.set_level(logging.INFO, logger="custom_components.vebus_marstek.marstek.client")
+    for _ in range(3):
+        assert (await device.read_battery_status()).temperature_c == shown
+    lines = [r for r in caplog.records if "bat_temp" in r.getMessage()]
+    assert len(lines) == 1
+    assert lines[0].levelno == level
+    assert "sent bat_temp 254" in lines[0].getMessage()
+    assert f"showing {'unknown' if shown is None else f'{shown} °C'}" in lines[0].getMessage()
+
+
+async def test_a_plausible_temperature_is_not_logged(
+    start_simulator, connect, caplog: pytest.LogCaptureFixture
+) -> None:
+    sim = await start_simulator("venus-e2")  # tens of degrees: 2.3 for 23 degC
+    sim.set_ground_truth(temperature_c=23.0)
+    device = await connect()
+    caplog.set_level(logging.DEBUG, logger="custom_components.vebus_marstek.marstek.client")
+    assert (await device.read_battery_status()).temperature_c == 23.0
+    assert "bat_temp" not in caplog.text
+
+
 async def test_battery_power_is_unknown_without_a_fresh_pv_reading(
     start_simulator, connect
 ) -> None:
@@ -103,6 +144,26 @@ async def test_a_known_mac_is_asked_for_by_name(start_simulator, api_port) -> No
         identity = await device.read_identity()
     assert identity.device == "Venus E mini"
     assert [r.params for r in sim.requests] == [{"ble_mac": sim.state.ble_mac}]
+
+
+async def test_ct_in_es_getmode_without_em(start_simulator, connect) -> None:
+    """Venus E 3.0 148 without EM.GetStatus: ES.GetMode carries the CT reading."""
+    sim = await start_simulator("venus-e3-148-ct-in-mode")
+    sim.set_ground_truth(mode=Mode.PASSIVE)
+    sim.state.passive_power_w = -1200.0
+    sim.state.passive_remaining_s = 600.0
+    truth = sim.truth()
+    device = await connect()
+    with pytest.raises(MarstekMethodUnsupportedError):
+        await device.read_meter_status()
+    assert not device.is_supported(Method.METER_STATUS)
+    meter = (await device.read_mode()).meter
+    assert meter is not None
+    assert meter.connected is True
+    assert meter.total_power_w == pytest.approx(truth.meter_total_w, abs=1)
+    assert [meter.phase_a_power_w, meter.phase_b_power_w, meter.phase_c_power_w] == (
+        pytest.approx(list(truth.meter_phase_w), abs=1)
+    )
 
 
 async def test_meter_and_mode(start_simulator, connect) -> None:

@@ -9,6 +9,8 @@ import pytest
 
 from custom_components.vebus_marstek.marstek.framing import decode_reply
 from custom_components.vebus_marstek.marstek.messages import (
+    TemperatureReading,
+    battery_temperature,
     ble_advertising_params,
     dod_params,
     led_params,
@@ -27,11 +29,12 @@ from custom_components.vebus_marstek.marstek.messages import (
     parse_pv_status,
     parse_wifi_status,
     passive_params,
+    rescaled_into_range,
     simple_mode_params,
     weekdays_text,
 )
 from custom_components.vebus_marstek.marstek.models import ManualSlot, OperatingMode
-from custom_components.vebus_marstek.marstek.profile import resolve_profile
+from custom_components.vebus_marstek.marstek.profile import FirmwareProfile, resolve_profile
 
 VENUS_A_147 = resolve_profile("Venus A", 147)
 VENUS_E3_150 = resolve_profile("VenusE 3.0", 150)
@@ -120,6 +123,30 @@ def test_fixture_3_charging_shows_negative_ongrid_power() -> None:
     assert mode.soc == 57
 
 
+def test_mode_carries_its_ct_keys_as_they_are() -> None:
+    """ES.GetMode's CT keys are parsed as EM.GetStatus's; zeros with ct_state 0 stay what they
+    are (placeholders on fw 150), absent keys give no CT reading at all."""
+    placeholder = parse_mode_status(_result(FIXTURE_3)).meter
+    assert placeholder is not None
+    assert placeholder.connected is False
+    assert placeholder.total_power_w == 0
+    live = parse_mode_status(
+        {
+            "mode": "AI",
+            "ct_state": 1,
+            "a_power": -168,
+            "b_power": -155,
+            "c_power": 21,
+            "total_power": -323,
+        }
+    ).meter
+    assert live is not None
+    assert live.connected is True
+    assert live.total_power_w == -323  # the device's total, not the phase sum (-302)
+    without = parse_mode_status({"mode": "Auto", "ongrid_power": 0, "bat_soc": 40})
+    assert without.meter is None
+
+
 def test_battery_power_sign_is_positive_when_discharging() -> None:
     """The device's bat_power is + charging; Home Assistant wants + discharging."""
     charging = parse_es_status({"bat_power": 800, "ongrid_power": -800}, VENUS_E3_150)
@@ -194,6 +221,59 @@ def test_battery_status_plausibility() -> None:
         ).remaining_capacity_wh
         is None
     )
+
+
+VENUS_E2_153 = resolve_profile("VenusE", 153)  # bat_temp in degrees
+VENUS_E2_156 = resolve_profile("VenusE", 156)  # bat_temp in tens of degrees
+
+
+@pytest.mark.parametrize(
+    ("profile", "raw", "shown"),
+    [
+        # In range: shown as scaled.
+        (VENUS_E3_150, 24.0, 24.0),
+        (VENUS_E2_156, 2.0, 20.0),  # jaapp #67: 2.0 in December
+        (VENUS_E2_156, 1.7, 17.0),  # jaapp #1: a 17 degC BMS-213 pack
+        (VENUS_E3_150, -30, -30.0),
+        (VENUS_E3_150, 80, 80.0),
+        (VENUS_E2_156, -0.5, -5.0),
+        (VENUS_E2_156, 5, 50.0),  # in range: a BMS sending degrees here cannot be told apart
+        # Off by ten: the one power of ten that fits.
+        (VENUS_E2_153, 254, 25.4),  # jaapp #18: an older HMG-50 BMS in tenths
+        (VENUS_E2_156, 25, 25.0),  # a BMS in degrees on firmware that scales by ten
+        (VENUS_E3_150, 80.5, 8.05),
+        (VENUS_E3_150, -150, -15.0),
+        # Off by more: unknown.
+        (VENUS_E2_156, 254, None),  # 2540 and 254 are both out of range
+        (VENUS_E3_150, 2540, None),
+        (VENUS_E3_150, -1000, None),
+    ],
+)
+def test_battery_temperature_plausibility_guard(
+    profile: FirmwareProfile, raw: float, shown: float | None
+) -> None:
+    """After the profile's scale, -30..80 degC is shown; outside, one power of ten may fix it."""
+    assert parse_battery_status({"bat_temp": raw}, profile).temperature_c == shown
+
+
+def test_battery_temperature_reading_says_what_happened() -> None:
+    assert battery_temperature({"bat_temp": 2.0}, VENUS_E2_156) == TemperatureReading(
+        received=2.0, scaled=20.0, shown=20.0
+    )
+    corrected = battery_temperature({"bat_temp": 254}, VENUS_E2_153)
+    assert corrected == TemperatureReading(received=254, scaled=254, shown=25.4)
+    assert not corrected.plausible
+    assert battery_temperature({"bat_temp": None}, VENUS_E2_156) is None
+    assert parse_battery_status({}, VENUS_E2_156).temperature_c is None
+
+
+def test_rescaled_into_range_tries_one_power_of_ten_either_way() -> None:
+    assert rescaled_into_range(3.5, 10, 80) == 35  # x10
+    assert rescaled_into_range(350, 10, 80) == 35  # /10
+    assert rescaled_into_range(35, 10, 80) == 35
+    assert rescaled_into_range(0.5, 10, 80) is None
+    # Around zero (the temperature range) x10 never fits an out-of-range value: only /10 can.
+    assert rescaled_into_range(-35, -30, 80) == -3.5
 
 
 def test_battery_voltage_and_current_in_hundredths() -> None:

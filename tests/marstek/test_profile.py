@@ -74,7 +74,7 @@ def test_venus_e2_current_firmware() -> None:
     profile = resolve_profile("VenusE", 156)
     assert profile.battery_power_scale == 1
     assert profile.grid_energy_scale == 100
-    assert profile.temperature_scale == 0.1
+    assert profile.temperature_scale == 10  # tens of degrees: 2.0 is 20 degC (jaapp #67)
     assert profile.has_meter
     assert not profile.has_pv
     assert not profile.has_system_settings

@@ -265,7 +265,7 @@ async def charging_unit(socket_enabled: None) -> AsyncIterator[VebusSimulator]:
 
 async def _vebus_cycles(entry: MockConfigEntry, clock: FakeClock, cycles: int) -> None:
     for _ in range(cycles):
-        clock.tick(5)
+        clock.tick(1)  # the fast tier period: energy integrates every second
         await vebus_refresh(entry)
 
 

@@ -140,6 +140,33 @@ async def test_venus_e3_139_scales_temperature_and_capacity(client: RawClient) -
     assert result["rated_capacity"] == 5120
 
 
+async def test_venus_e2_current_firmware_reports_tens_of_degrees(client: RawClient) -> None:
+    async with MarstekSimulator(profile="venus-e2", host=SIM_HOST, port=0) as sim:
+        sim.set_ground_truth(temperature_c=17.0)
+        client.send(sim.port, 6, "Bat.GetStatus", {"id": 0})
+        result = _result(await client.receive())
+    assert result["bat_temp"] == 1.7  # jaapp #1: a 17 degC pack
+
+
+async def test_venus_e3_148_with_its_ct_in_es_getmode(client: RawClient) -> None:
+    """EM.GetStatus is "method not found"; ES.GetMode has ct_state 1 and the phases."""
+    async with MarstekSimulator(profile="venus-e3-148-ct-in-mode", host=SIM_HOST, port=0) as sim:
+        sim.faults.duplicates = 0
+        sim.set_ground_truth(house_load_w=600.0, mode=Mode.PASSIVE)
+        sim.state.passive_power_w = -1000.0  # charging: the house imports on every phase
+        sim.state.passive_remaining_s = 600.0
+        truth = sim.truth()
+        client.send(sim.port, 7, "EM.GetStatus", {"id": 0})
+        assert (await client.receive())["error"] == {"code": -32601, "message": "Method not found"}
+        client.send(sim.port, 8, "ES.GetMode", {"id": 0})
+        mode = _result(await client.receive())
+    assert mode["ct_state"] == 1
+    assert mode["total_power"] == round(truth.meter_total_w) != 0
+    assert [mode["a_power"], mode["b_power"], mode["c_power"]] == [
+        round(p) for p in truth.meter_phase_w
+    ]
+
+
 async def test_passive_countdown_ends_at_zero_watts_still_passive(client: RawClient) -> None:
     clock = FakeClock()
     async with MarstekSimulator(profile="venus-e3", host=SIM_HOST, port=0, clock=clock) as sim:

@@ -65,6 +65,48 @@ async def test_monitor_prints_one_line_per_refresh(start_vebus, capsys) -> None:
         assert report.keys() >= STATUS_KEYS
 
 
+async def test_monitor_reads_powers_each_line_and_the_rest_when_due(start_vebus, capsys) -> None:
+    """Each line names what it refreshed; slow values are carried over in between."""
+    _, url = await start_vebus()
+    argv = ("monitor", "--device", url, "--count", "3", "--interval", "0")
+    assert await _cli(*argv, "--slow-interval", "3600") == 0
+    first, second, third = map(json.loads, capsys.readouterr().out.strip().splitlines())
+    assert {"dc", "phase1", "ram:input_power", "input_config", "leds"} <= set(first["refreshed"])
+    assert (
+        second["refreshed"]
+        == third["refreshed"]
+        == [
+            "dc",
+            "phase1",
+            "ram:input_power",
+            "ram:inverter_power",
+            "ram:output_power",
+        ]
+    )
+    assert second["switch_mode"] == first["switch_mode"] == "on"  # carried over
+    assert second["refresh_seconds"] < first["refresh_seconds"]
+    assert first["signs"]["battery_power"].startswith("+ discharging")
+    assert first["signs"]["battery_current"].startswith("+ charging")
+    assert "signs" not in second
+
+
+async def test_status_says_what_every_sign_means(start_vebus, capsys) -> None:
+    """Every signed key of the report has its meaning next to it."""
+    sim, url = await start_vebus()
+    sim.set_ground_truth(grid_available=False, ac_load_w=800)
+    assert await _cli("status", "--device", url) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["battery_power"] > 0 > report["battery_current"]  # discharging
+    signed = {
+        "ac_input_current", "ac_input_power", "ac_output_current", "ac_output_power",
+        "battery_current", "battery_power", "ess_setpoint",
+    }  # fmt: skip
+    assert report["signs"].keys() == signed
+    help_text = build_parser().format_help()
+    assert "battery_current: + charging" in help_text
+    assert "battery_power: + discharging" in help_text
+
+
 async def test_set_mode_and_current_limit(start_vebus, capsys) -> None:
     sim, url = await start_vebus()
     assert await _cli("set-mode", "charger_only", "--device", url, "--current-limit", "12") == 0
@@ -117,6 +159,7 @@ async def test_runs_as_a_module(start_vebus) -> None:
         (["monitor", "--device", "/dev/ttyUSB0", "--count", "-1"], "--count"),
         (["monitor", "--device", "/dev/ttyUSB0", "--count", "2.5"], "--count"),
         (["monitor", "--device", "/dev/ttyUSB0", "--interval", "nan"], "--interval"),
+        (["monitor", "--device", "/dev/ttyUSB0", "--slow-interval", "-5"], "--slow-interval"),
         (["set-mode", "on", "--device", "/dev/ttyUSB0", "--current-limit", "0"], "--current-limit"),
         (["set-current-limit", "lots", "--device", "/dev/ttyUSB0"], "amps"),
         (["set-current-limit", "-16", "--device", "/dev/ttyUSB0"], "amps"),

@@ -4,7 +4,8 @@
     python -m custom_components.vebus_marstek.marstek status --host 192.168.1.50
     python -m custom_components.vebus_marstek.marstek set-mode passive --host ... --power -800
 
-Prints JSON on stdout. Errors print one line on stderr and exit non-zero.
+Prints JSON on stdout; ``status`` carries ``signs``: what the sign of every signed value
+means. Errors print one line on stderr and exit non-zero.
 """
 
 from __future__ import annotations
@@ -31,6 +32,15 @@ EXIT_USAGE = 2
 # Bounds no model exceeds; each battery's own limits are checked once it has answered.
 MAX_POWER_W = 10_000
 MAX_SLOTS = 10
+
+
+# Every signed value of ``status``, with what its sign means.
+SIGNS = {
+    "battery_power": "+ discharging, - charging (the Energy dashboard's convention)",
+    "ongrid_power": "+ the battery's AC port feeds the house or grid, - it draws from the grid",
+    "offgrid_power": "+ towards the loads on the backup (EPS) socket",
+    "ct_total_power": "+ imported from the grid, - exported (the meter's convention)",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -108,6 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m custom_components.vebus_marstek.marstek",
         description="Talk to Marstek Venus batteries over their local Open API (UDP).",
+        epilog="signs: " + "; ".join(f"{key}: {meaning}" for key, meaning in SIGNS.items()),
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -205,6 +216,8 @@ async def read_status(device: MarstekClient) -> dict[str, object]:
         if device.is_supported(Method.METER_STATUS)
         else None
     )
+    if meter is None and mode is not None and mode.meter is not None and mode.meter.connected:
+        meter = mode.meter  # firmware without EM.GetStatus reports its CT in ES.GetMode
     battery = await _optional(device.read_battery_status)
     pv_power = pv.total_power_w if pv is not None else (es.pv_power_w if es else None)
     soc = next(
@@ -235,6 +248,7 @@ async def read_status(device: MarstekClient) -> dict[str, object]:
         "mode": mode.mode.value if mode and mode.mode else None,
         "ct_connected": meter.connected if meter else None,
         "ct_total_power": meter.total_power_w if meter else None,
+        "signs": SIGNS,
     }
 
 

@@ -32,7 +32,11 @@ from .messages import (
     PASSIVE_MAX_DURATION_S,
     READ_METHODS,
     STATUS_PARAMS,
+    TEMPERATURE_MAX_C,
+    TEMPERATURE_MIN_C,
     Method,
+    TemperatureReading,
+    battery_temperature,
     ble_advertising_params,
     dod_params,
     led_params,
@@ -161,6 +165,7 @@ class MarstekClient:
         self._pv_reading: tuple[float, float] | None = None  # (channel sum W, monotonic time)
         self._pv1_in_watts = pv1_in_watts  # the user says this firmware reports PV 1 in W
         self.pv1_unit_check = Pv1UnitCheck()
+        self._temperature_logged = False
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -256,7 +261,11 @@ class MarstekClient:
             and time.monotonic() - self._written_mode[1] < _MODE_READBACK_HOLD_S
         ):
             return ModeStatus(
-                mode=self._written_mode[0], ongrid_power_w=None, offgrid_power_w=None, soc=None
+                mode=self._written_mode[0],
+                ongrid_power_w=None,
+                offgrid_power_w=None,
+                soc=None,
+                meter=None,
             )
         reply = await self._read(Method.ES_MODE, STATUS_PARAMS)
         status = parse_mode_status(reply.result)
@@ -281,7 +290,31 @@ class MarstekClient:
     async def read_battery_status(self) -> BatteryStatus:
         """Bat.GetStatus."""
         reply = await self._read(Method.BATTERY_STATUS, STATUS_PARAMS)
-        return parse_battery_status(reply.result, await self._profile())
+        profile = await self._profile()
+        self._log_implausible_temperature(battery_temperature(reply.result, profile), profile)
+        return parse_battery_status(reply.result, profile)
+
+    def _log_implausible_temperature(
+        self, reading: TemperatureReading | None, profile: FirmwareProfile
+    ) -> None:
+        """One line per battery, not one per poll, when its temperature is out of range."""
+        if reading is None or reading.plausible or self._temperature_logged:
+            return
+        self._temperature_logged = True
+        shown = "unknown" if reading.shown is None else f"{reading.shown:g} °C"
+        _LOGGER.log(
+            logging.WARNING if reading.shown is None else logging.INFO,
+            "Marstek %s: Bat.GetStatus sent bat_temp %g, which is %g °C with the scale of "
+            "%s firmware %s and outside %g..%g °C; showing %s (logged once per battery)",
+            self.host,
+            reading.received,
+            reading.scaled,
+            profile.model,
+            profile.generation,
+            TEMPERATURE_MIN_C,
+            TEMPERATURE_MAX_C,
+            shown,
+        )
 
     async def read_wifi_status(self) -> WifiStatus:
         """Wifi.GetStatus."""

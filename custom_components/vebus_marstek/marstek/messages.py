@@ -7,6 +7,7 @@ value becomes ``None``, and the rest of the reply is still used.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import StrEnum
 import ipaddress
 import math
@@ -77,6 +78,11 @@ _MODES_BY_NUMBER = tuple(_WIRE_MODES)  # 0 = Auto ... 4 = UPS on firmware that s
 
 # No value this API reports legitimately comes near this; larger ones are corruption.
 _ABSURD = 1e9
+# A battery temperature outside this range (degrees Celsius, after scaling) is a misread.
+TEMPERATURE_MIN_C = -30.0
+TEMPERATURE_MAX_C = 80.0
+# The CT keys that ES.GetMode carries on some firmware, as in EM.GetStatus.
+_MODE_METER_KEYS = ("ct_state", "a_power", "b_power", "c_power", "total_power")
 
 STATUS_PARAMS: JsonObject = {"id": 0}
 DISCOVERY_PARAMS: JsonObject = {"ble_mac": "0"}
@@ -159,6 +165,19 @@ def number(result: Mapping[str, object], key: str, scale: float = 1.0) -> float 
         return None
     scaled = value * scale
     return round(scaled, 3) if scale != 1.0 else float(scaled)
+
+
+def rescaled_into_range(value: float, low: float, high: float) -> float | None:
+    """``value`` if it lies within ``low..high``; otherwise the one of ``value / 10`` and
+    ``value * 10`` that does (a reading off by one power of ten); ``None`` if neither does.
+
+    For a range around zero such as the battery temperature's, only ``/ 10`` can help: ten
+    times a value outside -30..80 is outside it too.
+    """
+    if low <= value <= high:
+        return value
+    fits = [c for c in (round(value / 10, 3), round(value * 10, 3)) if low <= c <= high]
+    return fits[0] if len(fits) == 1 else None
 
 
 def text(result: Mapping[str, object], key: str) -> str | None:
@@ -289,12 +308,18 @@ def parse_es_status(
 
 
 def parse_mode_status(result: JsonObject) -> ModeStatus:
-    """ES.GetMode (its CT fields are zero on some firmware; EM.GetStatus is used for those)."""
+    """ES.GetMode, with its CT keys (when present) read as EM.GetStatus's.
+
+    Those keys are zero placeholders on some firmware (Venus E 3.0 150: ``ct_state`` 0 while
+    EM.GetStatus shows a live CT) and the only CT reading on others (Venus E 3.0 148 without
+    EM.GetStatus); which to show is the caller's decision.
+    """
     return ModeStatus(
         mode=parse_mode(result.get("mode")),
         ongrid_power_w=number(result, "ongrid_power"),
         offgrid_power_w=number(result, "offgrid_power"),
         soc=_percentage(number(result, "bat_soc")),
+        meter=parse_meter_status(result) if any(k in result for k in _MODE_METER_KEYS) else None,
     )
 
 
@@ -342,11 +367,35 @@ def parse_pv_status(result: JsonObject, profile: FirmwareProfile) -> PvStatus:
     return PvStatus(channels=tuple(channels))
 
 
+@dataclass(frozen=True, kw_only=True)
+class TemperatureReading:
+    """Bat.GetStatus ``bat_temp``: as sent, after the profile's scale, and as shown."""
+
+    received: float
+    scaled: float
+    shown: float | None  # None: off by more than one power of ten, so unknown
+
+    @property
+    def plausible(self) -> bool:
+        """The scaled reading was within range and is shown as it is."""
+        return self.shown == self.scaled
+
+
+def battery_temperature(result: JsonObject, profile: FirmwareProfile) -> TemperatureReading | None:
+    """``bat_temp`` with the plausibility guard: a BMS whose unit differs from the one the
+    firmware profile expects (0.1 degrees where degrees were expected, for example) is read
+    sensibly when one power of ten brings it into range, and is unknown otherwise."""
+    received = number(result, "bat_temp")
+    scaled = number(result, "bat_temp", profile.temperature_scale)
+    if received is None or scaled is None:
+        return None
+    shown = rescaled_into_range(scaled, TEMPERATURE_MIN_C, TEMPERATURE_MAX_C)
+    return TemperatureReading(received=received, scaled=scaled, shown=shown)
+
+
 def parse_battery_status(result: JsonObject, profile: FirmwareProfile) -> BatteryStatus:
     """Bat.GetStatus, with a plausibility check on temperature and remaining capacity."""
-    temperature = number(result, "bat_temp", profile.temperature_scale)
-    if temperature is not None and temperature > 100:
-        temperature = round(temperature / 10, 3)  # a BMS that reports 0.1 degrees
+    temperature = battery_temperature(result, profile)
     rated = _non_negative(number(result, "rated_capacity"))
     remaining = _non_negative(number(result, "bat_capacity", profile.capacity_scale))
     if remaining is not None and rated and remaining > rated * 1.5:
@@ -355,7 +404,7 @@ def parse_battery_status(result: JsonObject, profile: FirmwareProfile) -> Batter
         soc=_percentage(number(result, "soc")),
         charge_allowed=flag(result, "charg_flag"),
         discharge_allowed=flag(result, "dischrg_flag"),
-        temperature_c=temperature,
+        temperature_c=None if temperature is None else temperature.shown,
         remaining_capacity_wh=remaining,
         rated_capacity_wh=rated,
         voltage_v=number(result, "bat_voltage", 0.01),

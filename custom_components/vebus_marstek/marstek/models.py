@@ -63,6 +63,7 @@ class ModeStatus:
     ongrid_power_w: float | None
     offgrid_power_w: float | None
     soc: float | None
+    meter: MeterStatus | None  # its CT keys, on firmware that sends them; see parse_mode_status
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -145,7 +145,8 @@ def resolve_profile(device: str | None, ver: object) -> FirmwareProfile:
         battery_power_scale=0.1 if (e2 and g < 154) or (e3 and g <= 139) else 1.0,
         grid_energy_scale=(10.0 if g < 154 else 100.0) if e2 else 1.0,
         pv_energy_scale=10.0 if (a_or_d and g >= 149) or g >= 150 else 1.0,
-        temperature_scale=0.1 if (e3 and g <= 139) or (e2 and g >= 154) else 1.0,
+        # bat_temp: tenths on VNSE3 139; tens of degrees on HMG-50 154+ (2.0 = 20 degC, jaapp #67)
+        temperature_scale=0.1 if e3 and g <= 139 else 10.0 if e2 and g >= 154 else 1.0,
         capacity_scale=10.0 if (e3 and g <= 139) or (e2 and g < 154) else 1.0,
         pv1_power_scale=0.1,
     )

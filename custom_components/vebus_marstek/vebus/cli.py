@@ -2,11 +2,12 @@
 
     python -m custom_components.vebus_marstek.vebus ports
     python -m custom_components.vebus_marstek.vebus status --device /dev/serial/by-id/usb-Victron...
-    python -m custom_components.vebus_marstek.vebus monitor --device socket://192.168.1.20:3333
+    python -m custom_components.vebus_marstek.vebus monitor --interval 1 --device socket://...
     python -m custom_components.vebus_marstek.vebus set-mode charger_only --device ...
     python -m custom_components.vebus_marstek.vebus set-current-limit 16 --device ...
 
-Prints JSON on stdout. Errors print one line on stderr and exit non-zero.
+Prints JSON on stdout. Errors print one line on stderr and exit non-zero. ``status`` and the
+first line of ``monitor`` carry ``signs``: what the sign of every signed value means.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ from urllib.parse import urlsplit
 
 from .client import VebusClient
 from .errors import VebusError
+from .messages import RamVar
 from .models import SwitchMode
 from .ports import list_ports
-from .report import status_report
+from .refresh import Read, ReadKind, fast_reads, read_values, status_reads
+from .report import SIGNS, status_report
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -89,13 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m custom_components.vebus_marstek.vebus",
         description="Talk to a Victron MultiPlus/Quattro through an MK2/MK3 interface.",
+        epilog="signs: " + "; ".join(f"{key}: {meaning}" for key, meaning in SIGNS.items()),
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("ports", help="list serial ports with their stable by-id paths")
     amps = _number(0.1, "amperes")
     for name, text in (
         ("status", "read everything once"),
-        ("monitor", "read everything repeatedly"),
+        ("monitor", "read powers every --interval, everything every --slow-interval"),
         ("set-mode", "switch on, off, charger only or inverter only"),
         ("set-current-limit", "set the runtime AC input current limit"),
     ):
@@ -115,7 +119,16 @@ def build_parser() -> argparse.ArgumentParser:
                 help="refreshes (0 = forever)",
             )
             command.add_argument(
-                "--interval", type=_number(0, "seconds"), default=5.0, help="seconds between"
+                "--interval",
+                type=_number(0, "seconds"),
+                default=1.0,
+                help="seconds between lines: battery and AC values and the powers",
+            )
+            command.add_argument(
+                "--slow-interval",
+                type=_number(0, "seconds"),
+                default=5.0,
+                help="seconds between reads of everything else (limits, LEDs, states, SoC)",
             )
         if name == "set-mode":
             command.add_argument("mode", choices=[mode.value for mode in SwitchMode])
@@ -146,9 +159,9 @@ async def _run(args: argparse.Namespace) -> int:
     try:
         unit = await client.connect()
         if args.command == "status":
-            _print(status_report(unit, await client.read_status()))
+            _print({**status_report(unit, await client.read_status()), "signs": SIGNS})
         elif args.command == "monitor":
-            await _monitor(client, args.count, args.interval)
+            await _monitor(client, args.count, args.interval, args.slow_interval)
         elif args.command == "set-mode":
             await client.set_switch_mode(SwitchMode(args.mode), args.current_limit)
             _print({"switch_mode": args.mode, "result": "ok"})
@@ -160,17 +173,35 @@ async def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _monitor(client: VebusClient, count: int, interval: float) -> None:
+async def _monitor(client: VebusClient, count: int, interval: float, slow_interval: float) -> None:
+    """One line per refresh: the fast tier each time, the slow tier when it is due."""
     done = 0
+    status = None
+    slow_due_at = 0.0
     while count <= 0 or done < count:
         started = time.monotonic()
         unit = await client.ensure_session()
-        report = status_report(unit, await client.read_status())
+        everything = status_reads(unit)
+        reads = everything if started >= slow_due_at else fast_reads(everything)
+        if reads == everything:
+            slow_due_at = started + slow_interval
+        status = await read_values(client, unit, reads, status)
+        report = status_report(unit, status)
+        report["refreshed"] = sorted(_name(read) for read in reads)
         report["refresh_seconds"] = round(time.monotonic() - started, 3)
+        if done == 0:
+            report["signs"] = SIGNS
         _print(report, indent=None)
         done += 1
         if count <= 0 or done < count:
             await asyncio.sleep(max(0.0, interval - (time.monotonic() - started)))
+
+
+def _name(read: Read) -> str:
+    """How a line names what it refreshed: dc, phase1, input_config, ram:input_power, ..."""
+    if read.kind is ReadKind.RAM:
+        return f"ram:{RamVar(read.number).name.lower()}"
+    return f"{read.kind}{read.number}" if read.kind is ReadKind.PHASE else str(read.kind)
 
 
 def _print(value: object, indent: int | None = 2) -> None:

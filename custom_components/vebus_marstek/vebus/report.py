@@ -40,6 +40,19 @@ def soc(status: VebusStatus) -> float | None:
     return None if value is None else round(value * 100, 1)
 
 
+# Every signed value of a status, with what its sign means. Each keeps its domain's own
+# convention (Victron's for current, the Energy dashboard's for battery power).
+SIGNS = {
+    "ac_input_current": "+ drawn from the grid, - fed into the grid",
+    "ac_input_power": "+ drawn from the grid, - fed into the grid",
+    "ac_output_current": "+ towards the loads, - fed back into the unit",
+    "ac_output_power": "+ towards the loads, - fed back into the unit",
+    "battery_current": "+ charging, - discharging (Victron's convention)",
+    "battery_power": "+ discharging, - charging (the Energy dashboard's convention)",
+    "ess_setpoint": "+ feed in / discharge, - charge",
+}
+
+
 def status_report(unit: UnitInfo, status: VebusStatus) -> dict[str, object]:
     """Everything one refresh read, with ``None`` for what the unit did not report."""
     first = status.phases.get(1)
