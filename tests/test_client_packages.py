@@ -1,8 +1,9 @@
-"""Both protocol clients stay publishable on their own, and layered the same way.
+"""The plain-Python packages stay publishable on their own, and layered.
 
-They import nothing from Home Assistant or from the integration around them (only the standard
-library and their declared requirements), and each module imports only from layers below its
-own: framing and models -> messages -> connection -> client -> command line.
+Both protocol clients, and the site core, import nothing from Home Assistant or from the glue
+around them (only the standard library, their declared requirements and, for the site, the
+integration's Home Assistant-free ``energy`` module), and each module imports only from layers
+below its own: framing and models -> messages -> connection -> client -> command line.
 """
 
 from __future__ import annotations
@@ -51,7 +52,10 @@ LAYERS: dict[str, dict[str, int]] = {
         "__main__": 5,
         "__init__": 5,
     },
+    "site": {"models": 0, "split": 1, "totals": 1, "__init__": 2},
 }
+# Modules of the integration a package may import from its parent: free of Home Assistant.
+PARENT_MODULES: dict[str, set[str]] = {"site": {"energy"}}
 
 
 def imports_of(path: Path) -> list[tuple[int, str]]:
@@ -77,7 +81,7 @@ def layer_violations(package: str, root: Path = PACKAGES) -> list[str]:
             top = module.split(".")[0]
             if level == 0 and top not in sys.stdlib_module_names and top not in THIRD_PARTY:
                 problems.append(f"{package}/{path.name} imports {module}")
-            elif level > 1:
+            elif level > 2 or (level == 2 and module not in PARENT_MODULES.get(package, set())):
                 problems.append(f"{package}/{path.name} imports from outside its package")
             elif level == 1 and path.stem != "__init__" and layers[top] >= own:
                 problems.append(f"{package}/{path.name} imports .{module} from its layer or above")
@@ -85,9 +89,15 @@ def layer_violations(package: str, root: Path = PACKAGES) -> list[str]:
 
 
 @pytest.mark.parametrize("package", sorted(LAYERS))
-def test_client_package_imports_only_what_it_may(package: str) -> None:
+def test_package_imports_only_what_it_may(package: str) -> None:
     """No Home Assistant, no integration glue, no upward import."""
     assert layer_violations(package) == []
+
+
+def test_what_a_package_takes_from_its_parent_has_no_home_assistant_import() -> None:
+    for name in set().union(*PARENT_MODULES.values()):
+        tops = {module.split(".")[0] for _, module in imports_of(PACKAGES / f"{name}.py")}
+        assert tops <= set(sys.stdlib_module_names), name
 
 
 def test_the_check_finds_a_home_assistant_import_and_an_upward_one(tmp_path: Path) -> None:
@@ -101,3 +111,11 @@ def test_the_check_finds_a_home_assistant_import_and_an_upward_one(tmp_path: Pat
         "vebus/client.py imports homeassistant.core",
         "vebus/framing.py imports .client from its layer or above",
     ]
+
+
+def test_the_check_finds_glue_imported_by_the_site(tmp_path: Path) -> None:
+    """The site may take ``energy`` from its parent, and nothing else."""
+    shutil.copytree(PACKAGES / "site", tmp_path / "site")
+    with (tmp_path / "site" / "split.py").open("a", encoding="utf-8") as split:
+        split.write("from ..coordinator import VebusCoordinator\n")
+    assert layer_violations("site", tmp_path) == ["site/split.py imports from outside its package"]

@@ -97,8 +97,8 @@ class MonotonicTotal:
     def from_dict(cls, data: Mapping[str, object]) -> MonotonicTotal:
         """Restore from :meth:`as_dict`; anything unreadable starts empty."""
         return cls(
-            offset=_as_number(data.get("offset")) or 0.0,
-            last_raw=_as_number(data.get("last_raw")),
+            offset=stored_number(data.get("offset")) or 0.0,
+            last_raw=stored_number(data.get("last_raw")),
         )
 
 
@@ -143,12 +143,12 @@ class EnergyIntegrator:
         """Restore from :meth:`as_dict`; anything unreadable starts at zero."""
         return cls(
             max_gap_s=max_gap_s,
-            positive_wh=_as_number(data.get("positive_wh")) or 0.0,
-            negative_wh=_as_number(data.get("negative_wh")) or 0.0,
+            positive_wh=stored_number(data.get("positive_wh")) or 0.0,
+            negative_wh=stored_number(data.get("negative_wh")) or 0.0,
         )
 
 
-def _as_number(value: object) -> float | None:
+def stored_number(value: object) -> float | None:
     """A stored non-negative number, or ``None`` for anything else."""
     if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return float(value)

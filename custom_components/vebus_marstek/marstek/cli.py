@@ -216,8 +216,9 @@ async def read_status(device: MarstekClient) -> dict[str, object]:
         if device.is_supported(Method.METER_STATUS)
         else None
     )
-    if meter is None and mode is not None and mode.meter is not None and mode.meter.connected:
-        meter = mode.meter  # firmware without EM.GetStatus reports its CT in ES.GetMode
+    mode_meter = mode.meter if mode is not None else None
+    if meter is None and profile and profile.has_meter and mode_meter and mode_meter.connected:
+        meter = mode_meter  # firmware without EM.GetStatus reports its CT in ES.GetMode
     battery = await _optional(device.read_battery_status)
     pv_power = pv.total_power_w if pv is not None else (es.pv_power_w if es else None)
     soc = next(
