@@ -87,6 +87,7 @@ from .vebus import (
     ReadKind,
     Reads,
     SettingInfo,
+    TierPacing,
     UnitInfo,
     VebusClient,
     VebusConnectionError,
@@ -625,8 +626,10 @@ class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
         self._unsupported_settings: set[int] = set()
         self._settings_session = client.reinitialisations
         self._period_s = fast_s
-        self._slow_interval_s = option_number(options, CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL)
-        self._slow_due_at = 0.0  # the first refresh reads everything
+        self.pacing = TierPacing(
+            period_s=fast_s,
+            asked_slow_s=option_number(options, CONF_POLL_INTERVAL, DEFAULT_POLL_INTERVAL),
+        )
         self._slow_known: Reads = frozenset()  # the slow reads the last slow refresh made
         self._max_gap_s = fast_s * 2.5
         self._battery_energy = EnergyIntegrator(max_gap_s=self._max_gap_s)
@@ -687,7 +690,7 @@ class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
         wanted = self.wanted_reads()
         slow_wanted = wanted - fast_reads(wanted)
         # An entity just added or enabled should not wait for the next slow refresh.
-        slow_due = started >= self._slow_due_at or not slow_wanted <= self._slow_known
+        slow_due = self.pacing.is_due(started) or not slow_wanted <= self._slow_known
         try:
             status, slow_read = await self._async_poll(wanted, slow_due)
         except VebusUnitAsleepError:
@@ -705,7 +708,6 @@ class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
             ) from err
         self._unit_answered()
         if slow_read:
-            self._slow_due_at = started + self._slow_interval_s
             self._slow_known = slow_wanted
         now = monotonic()
         self._battery_energy.add(status.battery_power, now)
@@ -732,12 +734,14 @@ class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
         new_session = self.client.reinitialisations != self._settings_session
         slow = slow_due or new_session
         previous = self.data.status if self.data and not self.data.asleep else None
+        started = monotonic()
         status = await read_values(
             self.client,
             self.unit,
             wanted if slow else fast_reads(wanted),
             None if new_session else previous,
         )
+        self.pacing.record(started, monotonic() - started, slow=slow)
         await self._async_read_settings(wanted)
         return status, slow
 
@@ -837,7 +841,7 @@ class VebusCoordinator(DeviceCoordinator[VebusData, VebusClient]):
 
     async def async_refresh_everything(self) -> None:
         """Refresh now, the slow tier included."""
-        self._slow_due_at = 0.0
+        self.pacing.read_now()
         await self.async_refresh()
 
     async def _async_refresh_after_write(self) -> None:

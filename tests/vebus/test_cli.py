@@ -84,6 +84,7 @@ async def test_monitor_reads_powers_each_line_and_the_rest_when_due(start_vebus,
         ]
     )
     assert second["switch_mode"] == first["switch_mode"] == "on"  # carried over
+    assert third["slow_every_seconds"] == 3600  # as asked: the budget leaves room for it
     assert second["refresh_seconds"] < first["refresh_seconds"]
     assert first["signs"]["battery_power"].startswith("+ discharging")
     assert first["signs"]["battery_current"].startswith("+ charging")

@@ -28,7 +28,7 @@ from .errors import VebusError
 from .messages import RamVar
 from .models import SwitchMode
 from .ports import list_ports
-from .refresh import Read, ReadKind, fast_reads, read_values, status_reads
+from .refresh import Read, ReadKind, TierPacing, fast_reads, read_values, status_reads
 from .report import SIGNS, status_report
 
 EXIT_ERROR = 1
@@ -177,18 +177,20 @@ async def _monitor(client: VebusClient, count: int, interval: float, slow_interv
     """One line per refresh: the fast tier each time, the slow tier when it is due."""
     done = 0
     status = None
-    slow_due_at = 0.0
+    pacing = TierPacing(period_s=interval, asked_slow_s=slow_interval)
     while count <= 0 or done < count:
         started = time.monotonic()
         unit = await client.ensure_session()
         everything = status_reads(unit)
-        reads = everything if started >= slow_due_at else fast_reads(everything)
-        if reads == everything:
-            slow_due_at = started + slow_interval
+        slow = pacing.is_due(started)
+        reads = everything if slow else fast_reads(everything)
         status = await read_values(client, unit, reads, status)
+        seconds = time.monotonic() - started
+        pacing.record(started, seconds, slow=slow)
         report = status_report(unit, status)
         report["refreshed"] = sorted(_name(read) for read in reads)
-        report["refresh_seconds"] = round(time.monotonic() - started, 3)
+        report["refresh_seconds"] = round(seconds, 3)
+        report["slow_every_seconds"] = round(pacing.slow_s, 1)
         if done == 0:
             report["signs"] = SIGNS
         _print(report, indent=None)

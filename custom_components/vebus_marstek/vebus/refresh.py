@@ -5,11 +5,17 @@ someone needs (a set of :class:`Read`), and splits them by how fast they change:
 AC frames and the power variables are the fast tier (what control and energy integration
 need), the input configuration, LEDs, device state, state of charge and settings the slow one.
 A refresh that leaves a value out keeps the one read before.
+
+:class:`TierPacing` says when the slow tier is due. Refreshes may take at most
+:data:`WIRE_BUDGET` of the link, so writes and the ESS keep-alive always find it free: when
+reading the slow tier as often as asked would take more (a three-phase system reads one AC
+frame per phase every second), the slow tier waits longer. The pacing measures what each
+tier costs on this link, so the same rule fits one unit on a USB port and three on ser2net.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -120,3 +126,69 @@ async def read_values(
         kept = {var: value for var, value in status.ram.items() if var not in ram_ids}
         status = replace(status, ram=kept | fresh)
     return status
+
+
+WIRE_BUDGET = 0.6
+SLOW_PERIOD_MAX_S = 30.0  # when the fast tier alone fills the budget, the slow tier still comes
+_SMOOTHING = 0.3  # weight of a new duration: one slow reply does not swing the pacing
+
+
+def slow_period_s(*, fast_s: float, slow_extra_s: float, period_s: float, asked_s: float) -> float:
+    """How often the slow tier may be read: as asked, or as often as the wire budget allows.
+
+    ``fast_s`` is a fast refresh, ``slow_extra_s`` what the slow tier adds to one, both in
+    seconds on the link. Over a period of ``p`` seconds between slow refreshes the link is busy
+    ``fast_s / period_s + slow_extra_s / p`` of the time.
+    """
+    # A period of 0 (the command line's "as fast as it goes") keeps the link busy throughout.
+    room = WIRE_BUDGET - fast_s / period_s if period_s > 0 else 0.0
+    if room <= 0:
+        return max(asked_s, SLOW_PERIOD_MAX_S)
+    return max(asked_s, min(slow_extra_s / room, SLOW_PERIOD_MAX_S))
+
+
+@dataclass
+class TierPacing:
+    """When the slow tier is due, from the periods asked and what each tier costs here."""
+
+    period_s: float
+    asked_slow_s: float
+    fast_s: float | None = None
+    slow_extra_s: float | None = None
+    due_at: float = 0.0  # the first refresh reads everything
+
+    @property
+    def slow_s(self) -> float:
+        """The slow tier's period now: the one asked until both tiers have been measured."""
+        if self.fast_s is None or self.slow_extra_s is None:
+            return self.asked_slow_s
+        return slow_period_s(
+            fast_s=self.fast_s,
+            slow_extra_s=self.slow_extra_s,
+            period_s=self.period_s,
+            asked_s=self.asked_slow_s,
+        )
+
+    def is_due(self, now: float) -> bool:
+        """Whether a refresh starting ``now`` reads the slow tier."""
+        return now >= self.due_at
+
+    def read_now(self) -> None:
+        """Read the slow tier in the next refresh (after a write, on a new session)."""
+        self.due_at = 0.0
+
+    def record(self, started: float, seconds: float, *, slow: bool) -> None:
+        """A refresh started at ``started`` read one or both tiers in ``seconds``."""
+        if not slow:
+            self.fast_s = _smoothed(self.fast_s, seconds)
+            return
+        if self.fast_s is not None:
+            extra = max(0.0, seconds - self.fast_s)
+            self.slow_extra_s = _smoothed(self.slow_extra_s, extra)
+        self.due_at = started + self.slow_s
+
+
+def _smoothed(previous: float | None, sample: float) -> float:
+    if previous is None:
+        return sample
+    return previous + _SMOOTHING * (sample - previous)
