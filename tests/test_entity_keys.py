@@ -22,6 +22,7 @@ DESCRIPTIONS: dict[ModuleType, dict[str, tuple[EntityDescription, ...]]] = {
     sensor: {
         "marstek": (*sensor.MARSTEK_SENSORS, *sensor.MARSTEK_PASSIVE_SENSORS),
         "vebus": sensor.VEBUS_SENSORS,
+        "site": sensor.SITE_SENSORS,
     },
     binary_sensor: {
         "marstek": binary_sensor.MARSTEK_BINARY_SENSORS,

@@ -64,7 +64,7 @@ def broadcast_to_loopback() -> Generator[None]:
 async def _start_marstek_flow(hass: HomeAssistant) -> str:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["marstek", "vebus"]
+    assert result["menu_options"] == ["marstek", "vebus", "site"]
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "marstek"}
     )

@@ -68,7 +68,7 @@ async def pty_simulator() -> AsyncIterator[VebusSimulator]:
 async def _start(hass: HomeAssistant) -> dict[str, object]:
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["marstek", "vebus"]
+    assert result["menu_options"] == ["marstek", "vebus", "site"]
     return await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": "vebus"}
     )

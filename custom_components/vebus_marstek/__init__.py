@@ -13,12 +13,14 @@ from .const import (
     ISSUE_PV1_IN_WATTS,
     ISSUE_RESET_PRONE,
     PLATFORMS,
+    SITE_PLATFORMS,
     DeviceKind,
     entry_kind,
 )
 from .coordinator import VebusMarstekConfigEntry, entry_store
 from .marstek_discovery import async_start_background_discovery
 from .services import async_setup_services
+from .site_coordinator import SiteCoordinator
 from .startup import async_start_marstek, async_start_vebus
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -42,12 +44,18 @@ async def async_setup_entry(hass: HomeAssistant, entry: VebusMarstekConfigEntry)
             await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
             # Only now do the entities say which values they need: read those at once.
             await vebus.async_refresh()
+        case DeviceKind.SITE:
+            site = SiteCoordinator(hass, entry)
+            await site.async_config_entry_first_refresh()
+            entry.runtime_data = site
+            await hass.config_entries.async_forward_entry_setups(entry, SITE_PLATFORMS)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: VebusMarstekConfigEntry) -> bool:
     """Stop polling and keep the totals; ports are released by the unload callbacks."""
-    unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    platforms = SITE_PLATFORMS if entry_kind(entry) is DeviceKind.SITE else PLATFORMS
+    unloaded = await hass.config_entries.async_unload_platforms(entry, platforms)
     if unloaded:
         await entry.runtime_data.async_save()
     return unloaded

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+from homeassistant.components.sensor import DOMAIN as SENSOR_DOMAIN, SensorDeviceClass
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_PORT
+from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_NAME, CONF_PORT, UnitOfEnergy
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import UnknownHandler
 from homeassistant.helpers import selector
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
@@ -19,9 +22,13 @@ from homeassistant.helpers.typing import DiscoveryInfoType
 import voluptuous as vol
 
 from .const import (
+    CONF_BATTERY_CAPACITY,
     CONF_DEVICE_KIND,
     CONF_FAST_INTERVAL,
+    CONF_GRID_SENSOR,
+    CONF_GRID_SIGN,
     CONF_MEDIUM_INTERVAL,
+    CONF_MEMBERS,
     CONF_PERSIST_SETTINGS,
     CONF_POLL_INTERVAL,
     CONF_PV1_IN_WATTS,
@@ -42,6 +49,7 @@ from .const import (
     MIN_REQUEST_SPACING,
     MIN_VEBUS_FAST_INTERVAL,
     DeviceKind,
+    GridSign,
     entry_kind,
 )
 from .marstek import DEFAULT_PORT, MarstekError, MarstekPortInUseError
@@ -118,10 +126,58 @@ VEBUS_OPTIONS_SCHEMA = vol.Schema(
         ),
         vol.Required(CONF_STANDBY, default=False): selector.BooleanSelector(),
         vol.Required(CONF_PERSIST_SETTINGS, default=False): selector.BooleanSelector(),
+        # The MK3 cannot read the battery's capacity; a site needs it (kWh, 0 = not known).
+        vol.Required(CONF_BATTERY_CAPACITY, default=0): vol.All(
+            selector.NumberSelector(
+                selector.NumberSelectorConfig(
+                    min=0,
+                    max=1000,
+                    step=0.1,
+                    unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+                    mode=selector.NumberSelectorMode.BOX,
+                )
+            ),
+            vol.Coerce(float),
+            vol.Range(min=0, max=1000),
+        ),
     }
 )
 
 VEBUS_DEVICE_SCHEMA = vol.Schema({vol.Required(CONF_DEVICE): selector.TextSelector()})
+
+# The kinds of entry a site groups; a site is never a member.
+SITE_MEMBER_KINDS = (DeviceKind.MARSTEK, DeviceKind.VEBUS)
+DEFAULT_SITE_NAME = "Home battery"
+
+
+def _site_schema(members: list[selector.SelectOptionDict], *, with_name: bool) -> vol.Schema:
+    """A site's form; the name only when it is added (renaming is Home Assistant's own)."""
+    fields: dict[vol.Marker, Any] = {}
+    if with_name:
+        fields[vol.Required(CONF_NAME, default=DEFAULT_SITE_NAME)] = selector.TextSelector()
+    # An empty selection gets the form's own error rather than a schema error.
+    fields[vol.Required(CONF_MEMBERS, default=[])] = selector.SelectSelector(
+        selector.SelectSelectorConfig(
+            options=members, multiple=True, mode=selector.SelectSelectorMode.LIST
+        )
+    )
+    fields[vol.Optional(CONF_GRID_SENSOR)] = selector.EntitySelector(
+        selector.EntitySelectorConfig(
+            filter=selector.EntityFilterSelectorConfig(
+                domain=SENSOR_DOMAIN, device_class=SensorDeviceClass.POWER
+            )
+        )
+    )
+    fields[vol.Required(CONF_GRID_SIGN, default=GridSign.IMPORT_POSITIVE.value)] = (
+        selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=[sign.value for sign in GridSign],
+                translation_key=CONF_GRID_SIGN,
+                mode=selector.SelectSelectorMode.LIST,
+            )
+        )
+    )
+    return vol.Schema(fields)
 
 
 def _port_of(user_input: Mapping[str, object]) -> int:
@@ -145,20 +201,25 @@ class VebusMarstekConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(
-        config_entry: ConfigEntry,
-    ) -> MarstekOptionsFlow | VebusOptionsFlow:
+    def async_get_options_flow(config_entry: ConfigEntry) -> _OneFormOptionsFlow:
         """Polling options of the entry's kind of device."""
-        if entry_kind(config_entry) is DeviceKind.VEBUS:
-            return VebusOptionsFlow()
-        return MarstekOptionsFlow()
+        if (flow := OPTIONS_FLOWS[entry_kind(config_entry)]) is None:
+            raise UnknownHandler  # what Home Assistant raises for a handler without options
+        return flow()
+
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Batteries and units have options; a site has none (yet), so no options button."""
+        return OPTIONS_FLOWS[entry_kind(config_entry)] is not None
 
     async def async_step_user(
         self, user_input: dict[str, object] | None = None
     ) -> ConfigFlowResult:
         """Choose the kind of device."""
         return self.async_show_menu(
-            step_id="user", menu_options=[DeviceKind.MARSTEK.value, DeviceKind.VEBUS.value]
+            step_id="user",
+            menu_options=[DeviceKind.MARSTEK.value, DeviceKind.VEBUS.value, DeviceKind.SITE.value],
         )
 
     async def async_step_marstek(
@@ -290,6 +351,8 @@ class VebusMarstekConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self._get_reconfigure_entry()
         if entry_kind(entry) is DeviceKind.VEBUS:
             return await self.async_step_reconfigure_vebus()
+        if entry_kind(entry) is DeviceKind.SITE:
+            return await self.async_step_reconfigure_site()
         errors: dict[str, str] = {}
         placeholders: dict[str, str] = {}
         if user_input is not None:
@@ -489,6 +552,125 @@ class VebusMarstekConfigFlow(ConfigFlow, domain=DOMAIN):
             data={CONF_DEVICE: device, CONF_DEVICE_KIND: DeviceKind.VEBUS.value},
         )
 
+    # --- Site -----------------------------------------------------------------------------
+
+    async def async_step_site(
+        self, user_input: dict[str, object] | None = None
+    ) -> ConfigFlowResult:
+        """Group batteries and units into a site, optionally with the grid meter it reads."""
+        members = self._site_member_options()
+        if not members:
+            return self.async_abort(reason="no_members_to_add")
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if (
+            user_input is not None
+            and (data := self._site_data(user_input, None, errors, placeholders)) is not None
+        ):
+            title = str(user_input[CONF_NAME]).strip() or DEFAULT_SITE_NAME
+            # No unique id: a home may have several sites.
+            return self.async_create_entry(title=title, data=data)
+        return self.async_show_form(
+            step_id="site",
+            data_schema=self.add_suggested_values_to_schema(
+                _site_schema(members, with_name=True), user_input
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    async def async_step_reconfigure_site(
+        self, user_input: dict[str, object] | None = None
+    ) -> ConfigFlowResult:
+        """Change a site's members, grid sensor or the sign of the grid sensor."""
+        entry = self._get_reconfigure_entry()
+        members = self._site_member_options()
+        if not members:
+            return self.async_abort(reason="no_members_to_add")
+        errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {}
+        if user_input is not None:
+            if (data := self._site_data(user_input, entry, errors, placeholders)) is not None:
+                # The whole data, not data_updates: a grid sensor left empty must go away.
+                kept = {key: value for key, value in entry.data.items() if key != CONF_GRID_SENSOR}
+                return self.async_update_reload_and_abort(entry, data={**kept, **data})
+            suggested: Mapping[str, object] = user_input
+        else:
+            # Members whose entry was deleted since are not offered, so not preselected.
+            offered = {option["value"] for option in members}
+            chosen = [member for member in entry.data.get(CONF_MEMBERS, []) if member in offered]
+            suggested = {**entry.data, CONF_MEMBERS: chosen}
+        return self.async_show_form(
+            step_id="reconfigure_site",
+            data_schema=self.add_suggested_values_to_schema(
+                _site_schema(members, with_name=False), suggested
+            ),
+            errors=errors,
+            description_placeholders=placeholders,
+        )
+
+    def _site_member_options(self) -> list[selector.SelectOptionDict]:
+        """Every battery and unit of this integration, by title."""
+        entries = [
+            entry
+            for entry in self._async_current_entries(include_ignore=False)
+            if entry_kind(entry) in SITE_MEMBER_KINDS
+        ]
+        entries.sort(key=lambda entry: entry.title.casefold())
+        return [
+            selector.SelectOptionDict(value=entry.entry_id, label=entry.title) for entry in entries
+        ]
+
+    def _site_data(
+        self,
+        user_input: Mapping[str, object],
+        site: ConfigEntry | None,
+        errors: dict[str, str],
+        placeholders: dict[str, str],
+    ) -> dict[str, object] | None:
+        """The site's data from the form; on a problem fill ``errors`` and return None.
+
+        ``site`` is the entry being reconfigured: its own members are no conflict.
+        """
+        chosen = user_input[CONF_MEMBERS]
+        assert isinstance(chosen, list)  # a multiple select
+        members = list(dict.fromkeys(str(member) for member in chosen))
+        grid_sensor = str(user_input.get(CONF_GRID_SENSOR) or "")
+        if not members:
+            errors[CONF_MEMBERS] = "no_members"
+        elif taken := self._member_of_other_site(members, site):
+            # The site drives its members: two sites must not drive one battery.
+            member, other_site = taken
+            errors[CONF_MEMBERS] = "member_in_other_site"
+            placeholders.update(member=member.title, site=other_site.title)
+        if grid_sensor and self.hass.states.get(grid_sensor) is None:
+            errors[CONF_GRID_SENSOR] = "grid_sensor_missing"
+            placeholders["entity_id"] = grid_sensor
+        if errors:
+            return None
+        data: dict[str, object] = {
+            CONF_DEVICE_KIND: DeviceKind.SITE.value,
+            CONF_MEMBERS: members,
+            CONF_GRID_SIGN: str(user_input[CONF_GRID_SIGN]),
+        }
+        if grid_sensor:
+            data[CONF_GRID_SENSOR] = grid_sensor
+        return data
+
+    def _member_of_other_site(
+        self, members: list[str], site: ConfigEntry | None
+    ) -> tuple[ConfigEntry, ConfigEntry] | None:
+        """The first chosen member that another site has, and that site."""
+        for other in self._async_current_entries(include_ignore=False):
+            if entry_kind(other) is not DeviceKind.SITE or (
+                site is not None and other.entry_id == site.entry_id
+            ):
+                continue
+            for member in members:
+                if member in other.data.get(CONF_MEMBERS, []):
+                    return self.hass.config_entries.async_get_known_entry(member), other
+        return None
+
 
 def _vebus_title(unit: UnitInfo) -> str:
     """The end of the serial number tells several units apart without publishing it.
@@ -545,3 +727,11 @@ class VebusOptionsFlow(_OneFormOptionsFlow):
     ) -> ConfigFlowResult:
         """Save the options."""
         return await self._async_form(user_input)
+
+
+# Each kind's options flow; None: the kind has no options (Home Assistant shows no button).
+OPTIONS_FLOWS: dict[DeviceKind, type[_OneFormOptionsFlow] | None] = {
+    DeviceKind.MARSTEK: MarstekOptionsFlow,
+    DeviceKind.VEBUS: VebusOptionsFlow,
+    DeviceKind.SITE: None,
+}

@@ -19,6 +19,7 @@ class DeviceKind(StrEnum):
 
     MARSTEK = "marstek"
     VEBUS = "vebus"
+    SITE = "site"  # no device of its own: member entries of the two kinds above
 
 
 CONF_DEVICE_KIND: Final = "device_kind"
@@ -30,6 +31,22 @@ def entry_kind(entry: ConfigEntry) -> DeviceKind:
 
 
 CONF_BLE_MAC: Final = "ble_mac"
+
+# A site entry's data: its member entries and, optionally, the grid meter it reads.
+CONF_MEMBERS: Final = "members"  # entry ids of Marstek and VE.Bus entries
+CONF_GRID_SENSOR: Final = "grid_sensor"  # entity id of any power sensor
+CONF_GRID_SIGN: Final = "grid_sign"
+
+
+class GridSign(StrEnum):
+    """What a positive reading of the user's grid sensor means."""
+
+    IMPORT_POSITIVE = "import_positive"  # most P1/DSMR meters and Shelly EMs
+    EXPORT_POSITIVE = "export_positive"
+
+
+# A VE.Bus option: the MK3 cannot read a battery's capacity, a site needs it (kWh, 0 = unknown).
+CONF_BATTERY_CAPACITY: Final = "battery_capacity"
 
 # Options shown in the options flow.
 CONF_FAST_INTERVAL: Final = "fast_interval"
@@ -94,6 +111,9 @@ ISSUE_PORT_MISSING: Final = "port_missing"
 ISSUE_RESET_PRONE: Final = "reset_prone_firmware"
 ISSUE_API_SILENT: Final = "api_silent"
 ISSUE_PV1_IN_WATTS: Final = "pv1_in_watts"
+
+# A site has no controls yet: its sensors only.
+SITE_PLATFORMS: Final = [Platform.SENSOR]
 
 PLATFORMS: Final = [
     Platform.BINARY_SENSOR,

@@ -15,7 +15,7 @@ from datetime import timedelta
 from enum import StrEnum
 import math
 from time import monotonic
-from typing import TypedDict, Unpack
+from typing import TYPE_CHECKING, TypedDict, Unpack
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import CONF_HOST
@@ -103,9 +103,12 @@ from .vebus import (
     read_values,
 )
 
+if TYPE_CHECKING:
+    from .site_coordinator import SiteCoordinator
+
 type StoredState = Mapping[str, object]
-# A loaded entry holds the coordinator of its device, whichever family that is.
-type VebusMarstekConfigEntry = ConfigEntry[MarstekCoordinator | VebusCoordinator]
+# A loaded entry holds the coordinator of its device, whichever family that is, or its site's.
+type VebusMarstekConfigEntry = ConfigEntry[MarstekCoordinator | VebusCoordinator | SiteCoordinator]
 
 
 class EnergyCounter(StrEnum):

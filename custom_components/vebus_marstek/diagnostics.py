@@ -9,12 +9,15 @@ from homeassistant.const import CONF_DEVICE
 from homeassistant.core import HomeAssistant
 
 from .coordinator import MarstekCoordinator, VebusCoordinator, VebusMarstekConfigEntry
+from .site_coordinator import SiteCoordinator
 from .vebus import status_report
 
 _REDACT_ALWAYS = {"unique_id", "identifiers", "connections"}
 MARSTEK_REDACT = _REDACT_ALWAYS | {"ble_mac", "wifi_mac", "ssid", "src"}
 # The title and the by-id path carry the unit's or the interface's serial number.
 VEBUS_REDACT = _REDACT_ALWAYS | {CONF_DEVICE, "serial_number", "title", "url"}
+# Members are named by their entries' titles, which may hold a unit's serial number.
+SITE_REDACT = _REDACT_ALWAYS | {"title"}
 
 
 async def async_get_config_entry_diagnostics(
@@ -32,7 +35,9 @@ async def async_get_config_entry_diagnostics(
     coordinator = entry.runtime_data
     if isinstance(coordinator, VebusCoordinator):
         return async_redact_data(summary | _vebus(coordinator), VEBUS_REDACT)
-    return async_redact_data(summary | _marstek(coordinator), MARSTEK_REDACT)
+    if isinstance(coordinator, MarstekCoordinator):
+        return async_redact_data(summary | _marstek(coordinator), MARSTEK_REDACT)
+    return async_redact_data(summary | _site(coordinator), SITE_REDACT)
 
 
 def _marstek(coordinator: MarstekCoordinator) -> dict[str, object]:
@@ -82,4 +87,28 @@ def _vebus(coordinator: VebusCoordinator) -> dict[str, object]:
         "link_counters": asdict(client.connection.counters),
         "parser_counters": asdict(client.connection.parser.counters),
         "reinitialisations": client.reinitialisations,
+    }
+
+
+def _site(coordinator: SiteCoordinator) -> dict[str, object]:
+    data = coordinator.data
+    summary = data.summary
+    return {
+        "members": [
+            {
+                "entry_id": reading.member.member_id,
+                "kind": kind,
+                "loaded": coordinator.member_coordinator(reading.member.member_id) is not None,
+                "member": asdict(reading.member),
+                "charge_wh": reading.charge_wh,
+                "discharge_wh": reading.discharge_wh,
+            }
+            for reading, kind in zip(data.members, coordinator.member_kinds(), strict=True)
+        ],
+        # Which members each value was computed from: the others did not answer or report it.
+        "energy_from": list(summary.energy_members),
+        "power_from": list(summary.power_members),
+        "summary": asdict(summary),
+        "grid_power_w": data.grid_power_w,
+        "totals": coordinator.totals.as_dict(),
     }

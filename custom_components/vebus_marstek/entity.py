@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from homeassistant.helpers.device_registry import (
     CONNECTION_BLUETOOTH,
     CONNECTION_NETWORK_MAC,
+    DeviceEntryType,
     DeviceInfo,
     format_mac,
 )
@@ -17,6 +18,7 @@ from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from .const import DOMAIN, VEBUS_MODEL, VICTRON
 from .coordinator import MarstekCoordinator, VebusCoordinator, VebusMarstekConfigEntry
 from .marstek import Family, FirmwareProfile
+from .site_coordinator import SiteCoordinator
 from .vebus import Reads, UnitInfo
 
 
@@ -126,14 +128,61 @@ class VebusEntity(CoordinatorEntity[VebusCoordinator]):
         return super().available and not self.coordinator.data.asleep
 
 
+def site_device_info(coordinator: SiteCoordinator) -> DeviceInfo:
+    """The site's device: a group of member devices, not hardware of its own."""
+    entry = coordinator.config_entry
+    return DeviceInfo(
+        identifiers={(DOMAIN, entry.entry_id)},
+        entry_type=DeviceEntryType.SERVICE,
+        manufacturer="VE.Bus & Marstek Venus (local)",
+        model="Site",
+        name=entry.title,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteEntityDescription(EntityDescription):
+    """A site entity: whether this site has it (the grid power needs a grid sensor)."""
+
+    has_fn: Callable[[SiteCoordinator], bool] = lambda _site: True
+
+
+def site_entities[DescriptionT: SiteEntityDescription, EntityT](
+    coordinator: SiteCoordinator,
+    descriptions: Iterable[DescriptionT],
+    entity: Callable[[SiteCoordinator, DescriptionT], EntityT],
+) -> list[EntityT]:
+    """One entity per description this site has."""
+    return [
+        entity(coordinator, description)
+        for description in descriptions
+        if description.has_fn(coordinator)
+    ]
+
+
+class SiteEntity(CoordinatorEntity[SiteCoordinator]):
+    """An entity of a site."""
+
+    _attr_has_entity_name = True
+
+    def __init__(self, coordinator: SiteCoordinator, description: SiteEntityDescription) -> None:
+        super().__init__(coordinator)
+        self.entity_description = description
+        self._attr_unique_id = f"{coordinator.config_entry.entry_id}_{description.key}"
+        self._attr_device_info = site_device_info(coordinator)
+
+
 def entities_for(
     entry: VebusMarstekConfigEntry,
     *,
     marstek: Callable[[MarstekCoordinator], Iterable[Entity]],
     vebus: Callable[[VebusCoordinator], Iterable[Entity]],
+    site: Callable[[SiteCoordinator], Iterable[Entity]] = lambda _site: (),
 ) -> Iterable[Entity]:
-    """A platform's entities for the family of the device this entry talks to."""
+    """A platform's entities for what this entry runs: a Marstek battery, a unit or a site."""
     coordinator = entry.runtime_data
     if isinstance(coordinator, VebusCoordinator):
         return vebus(coordinator)
-    return marstek(coordinator)
+    if isinstance(coordinator, MarstekCoordinator):
+        return marstek(coordinator)
+    return site(coordinator)

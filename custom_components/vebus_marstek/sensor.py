@@ -39,14 +39,18 @@ from .coordinator import (
 from .entity import (
     MarstekEntity,
     MarstekEntityDescription,
+    SiteEntity,
+    SiteEntityDescription,
     VebusEntity,
     VebusEntityDescription,
     entities_for,
     marstek_entities,
+    site_entities,
     vebus_entities,
 )
 from .marstek import FirmwareProfile, MeterStatus
 from .marstek_settings import WrittenSettings
+from .site_coordinator import SiteCoordinator, SiteData
 from .vebus import (
     CHARGE_STATES,
     DC,
@@ -74,7 +78,9 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """One sensor per description the device supports."""
-    async_add_entities(entities_for(entry, marstek=marstek_sensors, vebus=vebus_sensors))
+    async_add_entities(
+        entities_for(entry, marstek=marstek_sensors, vebus=vebus_sensors, site=site_sensors)
+    )
 
 
 # --- shared by both families -------------------------------------------------------------------
@@ -106,9 +112,9 @@ class _HasEnergy(Protocol):
         """Totals by counter."""
 
 
-def lifetime_energy[DescriptionT: (MarstekSensorDescription, VebusSensorDescription)](
-    description: type[DescriptionT], key: str, counter: EnergyCounter
-) -> DescriptionT:
+def lifetime_energy[
+    DescriptionT: (MarstekSensorDescription, VebusSensorDescription, SiteSensorDescription)
+](description: type[DescriptionT], key: str, counter: EnergyCounter) -> DescriptionT:
     """An energy total for the Energy dashboard: it never goes down (see energy.py)."""
 
     def value(data: _HasEnergy) -> StateType:
@@ -630,6 +636,96 @@ class VebusSensor(VebusEntity, SensorEntity):
     """A value read from the unit (or integrated from what it reports)."""
 
     entity_description: VebusSensorDescription
+
+    @property
+    def native_value(self) -> StateType:
+        """The latest value."""
+        return self.entity_description.value_fn(self.coordinator.data)
+
+
+# --- site ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteSensorDescription(SiteEntityDescription, SensorEntityDescription):
+    """A site sensor: where its value comes from."""
+
+    value_fn: Callable[[SiteData], StateType]
+
+
+SITE_SENSORS: tuple[SiteSensorDescription, ...] = (
+    # Stored energy over capacity of the members that report both: a big battery weighs more.
+    SiteSensorDescription(
+        key="soc",
+        translation_key="soc",
+        device_class=SensorDeviceClass.BATTERY,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=PERCENTAGE,
+        suggested_display_precision=0,
+        value_fn=lambda data: data.summary.soc_percent,
+    ),
+    SiteSensorDescription(
+        key="remaining_capacity",
+        translation_key="remaining_capacity",
+        device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfEnergy.WATT_HOUR,
+        suggested_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=2,
+        value_fn=lambda data: data.summary.stored_wh,
+    ),
+    # Positive while discharging, as every member's battery power.
+    SiteSensorDescription(
+        key="battery_power",
+        translation_key="battery_power",
+        **POWER,
+        value_fn=lambda data: data.summary.battery_power_w,
+    ),
+    # Magnitudes, summed per member: one member may charge while another discharges.
+    SiteSensorDescription(
+        key="battery_charge_power",
+        translation_key="battery_charge_power",
+        **POWER,
+        value_fn=lambda data: data.summary.charge_power_w,
+    ),
+    SiteSensorDescription(
+        key="battery_discharge_power",
+        translation_key="battery_discharge_power",
+        **POWER,
+        value_fn=lambda data: data.summary.discharge_power_w,
+    ),
+    # The grid sensor's reading in W, positive while importing, whatever its own sign and unit.
+    SiteSensorDescription(
+        key="grid_power",
+        translation_key="grid_power",
+        **POWER,
+        value_fn=lambda data: data.grid_power_w,
+        has_fn=lambda site: site.grid_sensor is not None,
+    ),
+    SiteSensorDescription(
+        key="members_answering",
+        translation_key="members_answering",
+        state_class=SensorStateClass.MEASUREMENT,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda data: data.available_members,
+    ),
+    # What the members moved since they joined the site; never down (see site/totals.py).
+    lifetime_energy(SiteSensorDescription, "battery_charged_energy", EnergyCounter.BATTERY_CHARGED),
+    lifetime_energy(
+        SiteSensorDescription, "battery_discharged_energy", EnergyCounter.BATTERY_DISCHARGED
+    ),
+)
+
+
+def site_sensors(coordinator: SiteCoordinator) -> list[SiteSensor]:
+    """The sensors this site has."""
+    return site_entities(coordinator, SITE_SENSORS, SiteSensor)
+
+
+class SiteSensor(SiteEntity, SensorEntity):
+    """A value of the site as one battery."""
+
+    entity_description: SiteSensorDescription
 
     @property
     def native_value(self) -> StateType:

@@ -7,7 +7,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, callback
 
 from .const import DOMAIN, DeviceKind, entry_kind
-from .coordinator import VebusCoordinator, VebusMarstekConfigEntry
+from .coordinator import MarstekCoordinator, VebusCoordinator, VebusMarstekConfigEntry
 
 
 @callback
@@ -24,7 +24,7 @@ def _answering(entry: VebusMarstekConfigEntry) -> bool:
         return False
     if isinstance(coordinator, VebusCoordinator):
         return not coordinator.data.asleep
-    return coordinator.failed_cycles == 0
+    return isinstance(coordinator, MarstekCoordinator) and coordinator.failed_cycles == 0
 
 
 async def system_health_info(hass: HomeAssistant) -> dict[str, object]:

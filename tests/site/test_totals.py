@@ -13,16 +13,27 @@ from custom_components.vebus_marstek.site import Member, SiteTotals, summarise
 
 
 def two_batteries() -> SiteTotals:
+    """Two members that joined with lifetime totals, then moved 100 Wh and 200 Wh each way."""
     totals = SiteTotals()
     totals.update("a", charge_wh=1000, discharge_wh=800, now=0)
     totals.update("b", charge_wh=2000, discharge_wh=1500, now=0)
+    totals.update("a", charge_wh=1100, discharge_wh=900, now=60)
+    totals.update("b", charge_wh=2200, discharge_wh=1700, now=60)
     return totals
 
 
-def test_the_site_totals_are_the_sums_of_the_members() -> None:
+def test_the_site_totals_add_up_what_the_members_moved() -> None:
     totals = two_batteries()
-    assert (totals.charge_wh, totals.discharge_wh) == (3000, 2300)
+    assert (totals.charge_wh, totals.discharge_wh) == (300, 300)
     assert totals.members == ("a", "b")
+
+
+def test_a_member_joining_adds_from_zero_not_its_lifetime() -> None:
+    totals = two_batteries()
+    totals.update("c", charge_wh=750_000, discharge_wh=700_000, now=120)
+    assert (totals.charge_wh, totals.discharge_wh) == (300, 300)
+    totals.update("c", charge_wh=750_050, discharge_wh=700_000, now=180)
+    assert totals.charge_wh == 350
 
 
 def test_nothing_reported_yet_is_unknown() -> None:
@@ -34,38 +45,47 @@ def test_nothing_reported_yet_is_unknown() -> None:
 
 def test_an_offline_member_keeps_its_last_total_in_the_sum() -> None:
     totals = two_batteries()
-    totals.update("b", charge_wh=None, discharge_wh=None, now=60)
-    totals.update("a", charge_wh=1010, discharge_wh=800, now=60)
-    assert totals.charge_wh == 3010
-    totals.update("b", charge_wh=2020, discharge_wh=1500, now=120)
-    assert totals.charge_wh == 3030
+    totals.update("b", charge_wh=None, discharge_wh=None, now=120)
+    totals.update("a", charge_wh=1110, discharge_wh=900, now=120)
+    assert totals.charge_wh == 310
+    # What b moved while it could not be read counts when it answers again.
+    totals.update("b", charge_wh=2220, discharge_wh=1700, now=180)
+    assert totals.charge_wh == 330
 
 
 def test_a_member_reset_does_not_make_the_site_total_drop() -> None:
     totals = two_batteries()
     seen = []
-    for step, raw in enumerate((10, 20, 30, 40), start=1):
-        totals.update("b", charge_wh=raw, discharge_wh=1500, now=60 * step)
+    for step, raw in enumerate((10, 20, 30, 40), start=2):
+        totals.update("b", charge_wh=raw, discharge_wh=1700, now=60 * step)
         seen.append(totals.charge_wh)
     # Held while the reset is unconfirmed, then B's growth since its reset is added on top.
-    assert seen[: RESET_CONFIRMATIONS - 1] == [3000] * (RESET_CONFIRMATIONS - 1)
-    assert seen[-1] == 3000 + 40
+    assert seen[: RESET_CONFIRMATIONS - 1] == [300] * (RESET_CONFIRMATIONS - 1)
+    assert seen[-1] == 300 + 40
 
 
 def test_a_retired_member_still_counts() -> None:
     totals = two_batteries()
     totals.retire("b")
-    assert totals.charge_wh == 3000
+    assert totals.charge_wh == 300
     assert totals.members == ("a",)
-    assert SiteTotals.from_dict(totals.as_dict()).charge_wh == 3000
+    assert SiteTotals.from_dict(totals.as_dict()).charge_wh == 300
 
 
 def test_the_totals_survive_a_restart_as_json() -> None:
     totals = two_batteries()
     restored = SiteTotals.from_dict(json.loads(json.dumps(totals.as_dict())))
-    assert (restored.charge_wh, restored.discharge_wh) == (3000, 2300)
-    restored.update("a", charge_wh=1100, discharge_wh=800, now=0)
-    assert restored.charge_wh == 3100
+    assert (restored.charge_wh, restored.discharge_wh) == (300, 300)
+    restored.update("a", charge_wh=1200, discharge_wh=900, now=0)
+    assert restored.charge_wh == 400
+
+
+def test_totals_stored_without_a_starting_point_keep_counting_in_full() -> None:
+    stored = {"members": {"a": {"charge": {"offset": 0, "last_raw": 1000}, "discharge": {}}}}
+    restored = SiteTotals.from_dict(stored)
+    assert restored.charge_wh == 1000
+    restored.update("a", charge_wh=1010, discharge_wh=None, now=0)
+    assert restored.charge_wh == 1010
 
 
 @pytest.mark.parametrize(
@@ -88,7 +108,7 @@ def test_unreadable_stored_totals_start_empty(stored: object) -> None:
 def test_readable_members_survive_beside_unreadable_ones() -> None:
     stored = two_batteries().as_dict()
     stored["members"] = {**stored["members"], "c": "x", 3: {}}  # type: ignore[dict-item]
-    assert SiteTotals.from_dict(stored).charge_wh == 3000
+    assert SiteTotals.from_dict(stored).charge_wh == 300
 
 
 # Readings as they arrive: which member, its charge and discharge totals, seconds since the last.

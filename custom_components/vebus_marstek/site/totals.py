@@ -1,9 +1,11 @@
 """Site energy totals and the site seen as one battery.
 
-The site's charge and discharge energies are sums of the members' own lifetime totals, each
-passed through :class:`~..energy.MonotonicTotal`: a member that goes offline keeps its last
-total in the sum, and a member whose total drops (its own reset, a glitch) cannot make the
-site total drop, so Home Assistant never sees a meter reset of the site.
+The site's charge and discharge energies add up what each member moved since it joined the
+site, from the member's own lifetime totals passed through :class:`~..energy.MonotonicTotal`:
+a member that goes offline keeps its last total in the sum, a member whose total drops (its
+own reset, a glitch) cannot make the site total drop, and a member joining the site (or first
+answering after the site was created) adds from zero instead of its whole lifetime at once, so
+Home Assistant never sees a meter reset of the site nor a jump that never happened.
 """
 
 from __future__ import annotations
@@ -16,12 +18,43 @@ from ..energy import MonotonicTotal, stored_number  # noqa: TID252
 from .models import Member, SiteSummary
 
 
+class _MemberTotal:
+    """One member's lifetime total, and where it stood when the member joined the site."""
+
+    def __init__(self, total: MonotonicTotal | None = None, joined_at: float | None = None):
+        self.total = total or MonotonicTotal()
+        # A total restored without its starting point counted in full before: keep it so.
+        self.joined_at = joined_at if joined_at is not None or total is None else 0.0
+
+    def update(self, raw: float | None, now: float) -> None:
+        self.total.update(raw, now)
+        if self.joined_at is None:
+            self.joined_at = self.total.value
+
+    @property
+    def since_joined(self) -> float | None:
+        value = self.total.value
+        if value is None or self.joined_at is None:
+            return None
+        return max(value - self.joined_at, 0.0)
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {**self.total.as_dict(), "joined_at": self.joined_at}
+
+    @classmethod
+    def from_dict(cls, data: object) -> _MemberTotal:
+        if not isinstance(data, Mapping):
+            return cls()
+        total = MonotonicTotal.from_dict(data)
+        return cls(total if total.value is not None else None, stored_number(data.get("joined_at")))
+
+
 class SiteTotals:
-    """Charge and discharge energy (Wh) of the whole site, never decreasing."""
+    """Charge and discharge energy (Wh) the site's batteries moved, never decreasing."""
 
     def __init__(self) -> None:
-        self._charge: dict[str, MonotonicTotal] = {}
-        self._discharge: dict[str, MonotonicTotal] = {}
+        self._charge: dict[str, _MemberTotal] = {}
+        self._discharge: dict[str, _MemberTotal] = {}
         # Members taken out of the site leave what they contributed here.
         self._retired_charge_wh = 0.0
         self._retired_discharge_wh = 0.0
@@ -35,15 +68,15 @@ class SiteTotals:
         now: float,
     ) -> None:
         """Take a member's lifetime totals read at ``now`` (monotonic seconds); None = unknown."""
-        self._charge.setdefault(member_id, MonotonicTotal()).update(charge_wh, now)
-        self._discharge.setdefault(member_id, MonotonicTotal()).update(discharge_wh, now)
+        self._charge.setdefault(member_id, _MemberTotal()).update(charge_wh, now)
+        self._discharge.setdefault(member_id, _MemberTotal()).update(discharge_wh, now)
 
     def retire(self, member_id: str) -> None:
         """Take a member out of the site; what it contributed stays in the totals."""
         charge = self._charge.pop(member_id, None)
         discharge = self._discharge.pop(member_id, None)
-        self._retired_charge_wh += (charge and charge.value) or 0.0
-        self._retired_discharge_wh += (discharge and discharge.value) or 0.0
+        self._retired_charge_wh += (charge and charge.since_joined) or 0.0
+        self._retired_discharge_wh += (discharge and discharge.since_joined) or 0.0
 
     @property
     def charge_wh(self) -> float | None:
@@ -92,14 +125,8 @@ class SiteTotals:
         for member_id, stored in (members if isinstance(members, Mapping) else {}).items():
             if not isinstance(member_id, str) or not isinstance(stored, Mapping):
                 continue
-            charge, discharge = stored.get("charge"), stored.get("discharge")
-            empty: Mapping[str, object] = {}
-            totals._charge[member_id] = MonotonicTotal.from_dict(
-                charge if isinstance(charge, Mapping) else empty
-            )
-            totals._discharge[member_id] = MonotonicTotal.from_dict(
-                discharge if isinstance(discharge, Mapping) else empty
-            )
+            totals._charge[member_id] = _MemberTotal.from_dict(stored.get("charge"))
+            totals._discharge[member_id] = _MemberTotal.from_dict(stored.get("discharge"))
         retired = data.get("retired")
         if isinstance(retired, Mapping):
             totals._retired_charge_wh = stored_number(retired.get("charge_wh")) or 0.0
@@ -143,13 +170,13 @@ def summarise(members: Sequence[Member]) -> SiteSummary:
     )
 
 
-def _value(totals: Mapping[str, MonotonicTotal], member_id: str) -> float | None:
+def _value(totals: Mapping[str, _MemberTotal], member_id: str) -> float | None:
     total = totals.get(member_id)
-    return None if total is None else total.value
+    return None if total is None else total.since_joined
 
 
-def _sum(retired_wh: float, totals: Mapping[str, MonotonicTotal]) -> float | None:
-    values = [total.value for total in totals.values() if total.value is not None]
+def _sum(retired_wh: float, totals: Mapping[str, _MemberTotal]) -> float | None:
+    values = [value for total in totals.values() if (value := total.since_joined) is not None]
     if not values and not retired_wh:
         return None
     return round(retired_wh + math.fsum(values), 3)
