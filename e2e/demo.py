@@ -70,7 +70,7 @@ def _where_to_look(lab: Lab, entries: list[dict[str, Any]]) -> str:
     )
     url = lab.hass.url
     return f"""
-Home Assistant is running with three simulated devices.
+Home Assistant is running with three simulated devices in a simulated house.
 
   Open:       {url}
   User name:  {lab.user.username}
@@ -78,6 +78,11 @@ Home Assistant is running with three simulated devices.
 
 Devices (Settings > Devices & services > VE.Bus & Marstek Venus (local)):
 {rows}
+
+The site "Home battery" drives all three in zero export from the house's grid meter
+(sensor.demo_grid_power): every five minutes the house imports, boils a kettle, then has
+more sun than it uses; watch the site's grid power stay at or above 0 W, and the Energy
+dashboard ({url}/energy).
 
   Integration page: {url}/config/integrations/integration/{DOMAIN}
   Home Assistant's log: {lab.hass.log_path}
@@ -101,8 +106,12 @@ async def _run(args: argparse.Namespace, config_dir: Path) -> int:
         )
         await _unless_stopped(lab.start_hass(), stop)
         entries = await _unless_stopped(lab.set_up(), stop)
+        house = lab.house()
+        meter = asyncio.create_task(house.run(lab.client, stop))
+        await _unless_stopped(lab.add_site(entries), stop)
         _say(_where_to_look(lab, entries))
         await stop.wait()
+        await meter
     except _StoppedError:
         pass
     except (OSError, RuntimeError, TimeoutError, HassApiError, FlowFailedError) as err:

@@ -93,6 +93,21 @@ async def add_vebus(client: HassClient, device: str) -> FlowResult:
     return _created(await try_vebus(client, device))
 
 
+async def add_site(
+    client: HassClient, name: str, members: list[str], grid_sensor: str
+) -> FlowResult:
+    """Add a site over the entries ``members``, reading ``grid_sensor`` (+ = import)."""
+    menu = await start_flow(client)
+    form = await submit(client, menu["flow_id"], {"next_step_id": "site"})
+    data: dict[str, Json] = {
+        "name": name,
+        "members": list(members),
+        "grid_sensor": grid_sensor,
+        "grid_sign": "import_positive",
+    }
+    return _created(await submit(client, form["flow_id"], data))
+
+
 async def set_options(client: HassClient, entry_id: str, options: Options) -> None:
     """Entry menu > Configure: submit the options form (the entry reloads)."""
     form: FlowResult = await client.post(OPTIONS_FLOWS, {"handler": entry_id})

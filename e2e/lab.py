@@ -18,8 +18,15 @@ from simulators.marstek import DEFAULT_PORT, MarstekSimulator
 from simulators.vebus import VebusSimulator
 
 from .client import Credentials, HassClient
-from .flows import add_marstek, add_vebus
+from .flows import add_marstek, add_site, add_vebus, set_options
 from .hass_process import HassProcess
+from .house import (
+    GRID_EXPORT_SENSOR,
+    GRID_IMPORT_SENSOR,
+    GRID_SENSOR,
+    HouseProfile,
+    SimulatedHouse,
+)
 from .ports import free_tcp_port, free_udp_port
 from .waiting import eventually
 
@@ -37,6 +44,10 @@ HOUSE_LOAD_W = 450.0
 PV_PER_CHANNEL_W = 300.0
 INITIAL_SOC = 60.0
 VEBUS_AC_LOAD_W = 300.0
+# The MultiPlus as a site member: what its owner would enter (the MK3 cannot read them).
+VEBUS_SITE_OPTIONS = {"site_max_power": 3000, "battery_capacity": 9.6}
+SITE_NAME = "Home battery"
+SITE_MODE = "select.home_battery_mode"
 DEMO_HASS_PORT = 8123
 # Seconds; a cold start on a busy two-core machine takes well under a minute.
 START_TIMEOUT_S = 120.0
@@ -152,6 +163,53 @@ class Lab:
         ]
         created.append(await add_vebus(self.client, self.devices.vebus_url))
         return [result["result"] for result in created]
+
+    def house(self, profile: HouseProfile | None = None) -> SimulatedHouse:
+        """The house around the three devices, with its grid meter."""
+        devices = self.devices
+        return SimulatedHouse(devices.batteries, devices.multiplus, profile)
+
+    async def add_site(
+        self, entries: list[dict[str, Any]], vebus_options: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """A site over the three devices, reading the house's meter (which must be running),
+        in zero export, with its energy totals and the meter in the Energy dashboard.
+
+        ``vebus_options``: the MultiPlus's other options, kept (the form sets them all)."""
+        vebus = entries[-1]
+        await set_options(
+            self.client, vebus["entry_id"], {**(vebus_options or {}), **VEBUS_SITE_OPTIONS}
+        )
+        members = [entry["entry_id"] for entry in entries]
+        site: dict[str, Any] = (await add_site(self.client, SITE_NAME, members, GRID_SENSOR))[
+            "result"
+        ]
+        await eventually(self._site_mode_shown, START_TIMEOUT_S)
+        await self.client.call_service(
+            "select", "select_option", {"entity_id": SITE_MODE, "option": "zero_export"}
+        )
+        await self.client.ws(
+            {
+                "type": "energy/save_prefs",
+                "energy_sources": [
+                    {
+                        "type": "grid",
+                        "stat_energy_from": GRID_IMPORT_SENSOR,
+                        "stat_energy_to": GRID_EXPORT_SENSOR,
+                        "cost_adjustment_day": 0,
+                    },
+                    {
+                        "type": "battery",
+                        "stat_energy_from": "sensor.home_battery_battery_discharged_energy",
+                        "stat_energy_to": "sensor.home_battery_battery_charged_energy",
+                    },
+                ],
+            }
+        )
+        return site
+
+    async def _site_mode_shown(self) -> str | None:
+        return None if SITE_MODE in await self.client.states() else f"no {SITE_MODE} yet"
 
     async def close(self) -> None:
         """Stop hass first (it would log every missing reply), then the simulators."""

@@ -52,7 +52,14 @@ LAYERS: dict[str, dict[str, int]] = {
         "__main__": 5,
         "__init__": 5,
     },
-    "site": {"models": 0, "split": 1, "totals": 1, "__init__": 2},
+    "site": {
+        "models": 0,
+        "split": 1,
+        "totals": 1,
+        "controller": 1,
+        "writes": 1,
+        "__init__": 2,
+    },
 }
 # Modules of the integration a package may import from its parent: free of Home Assistant.
 PARENT_MODULES: dict[str, set[str]] = {"site": {"energy"}}

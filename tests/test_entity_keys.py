@@ -28,8 +28,16 @@ DESCRIPTIONS: dict[ModuleType, dict[str, tuple[EntityDescription, ...]]] = {
         "marstek": binary_sensor.MARSTEK_BINARY_SENSORS,
         "vebus": binary_sensor.VEBUS_ALARMS,
     },
-    number: {"marstek": (number.MARSTEK_DOD_NUMBER,), "vebus": number.VEBUS_NUMBERS},
-    select: {"marstek": (select.MARSTEK_MODE_SELECT,), "vebus": (select.VEBUS_SWITCH_MODE,)},
+    number: {
+        "marstek": (number.MARSTEK_DOD_NUMBER,),
+        "vebus": number.VEBUS_NUMBERS,
+        "site": number.SITE_NUMBERS,
+    },
+    select: {
+        "marstek": (select.MARSTEK_MODE_SELECT,),
+        "vebus": (select.VEBUS_SWITCH_MODE,),
+        "site": (select.SITE_MODE_SELECT,),
+    },
     switch: {"marstek": switch.MARSTEK_SWITCHES, "vebus": (switch.VEBUS_STANDBY,)},
 }
 

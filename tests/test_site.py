@@ -19,7 +19,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.vebus_marstek.const import (
     CONF_BATTERY_CAPACITY,
-    CONF_DEVICE_KIND,
     CONF_GRID_SENSOR,
     CONF_GRID_SIGN,
     CONF_MEMBERS,
@@ -27,10 +26,10 @@ from custom_components.vebus_marstek.const import (
 )
 from custom_components.vebus_marstek.coordinator import MarstekCoordinator, VebusCoordinator
 from custom_components.vebus_marstek.diagnostics import async_get_config_entry_diagnostics
-from custom_components.vebus_marstek.site_coordinator import SiteCoordinator
 from simulators.marstek import MarstekSimulator
 from simulators.vebus import VebusSimulator
 from tests.conftest import FakeClock, refresh, vebus_refresh
+from tests.sites import make_site as make_site_entry, start_site
 
 SITE_ENTRY_ID = "01JTESTSITEENTRY0000000000"
 GRID = "sensor.p1_meter_power"
@@ -49,20 +48,7 @@ def vebus_entry(vebus_simulator: VebusSimulator) -> MockConfigEntry:
 
 
 def make_site(members: list[str], **data: object) -> MockConfigEntry:
-    return MockConfigEntry(
-        domain=DOMAIN,
-        title="Home battery",
-        data={CONF_DEVICE_KIND: "site", CONF_MEMBERS: members, **data},
-        entry_id=SITE_ENTRY_ID,
-    )
-
-
-async def start_site(hass: HomeAssistant, site: MockConfigEntry) -> SiteCoordinator:
-    site.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(site.entry_id)
-    await hass.async_block_till_done()
-    coordinator: SiteCoordinator = site.runtime_data
-    return coordinator
+    return make_site_entry(SITE_ENTRY_ID, members, **data)
 
 
 @pytest.fixture
@@ -364,11 +350,7 @@ async def test_a_site_is_never_a_member_of_a_site(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
     """Entries edited by hand cannot nest sites: the inner one counts as not answering."""
-    inner = MockConfigEntry(
-        domain=DOMAIN,
-        title="Garage",
-        data={CONF_DEVICE_KIND: "site", CONF_MEMBERS: [init_integration.entry_id]},
-    )
+    inner = make_site_entry("01JTESTINNERSITE0000000000", [init_integration.entry_id])
     await start_site(hass, inner)
     await start_site(hass, make_site([init_integration.entry_id, inner.entry_id]))
     assert site_number(hass, "members_answering") == 1

@@ -8,7 +8,7 @@ from pathlib import Path
 from homeassistant.config_entries import SOURCE_IGNORE, SOURCE_USER
 from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_NAME, CONF_PORT
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType, InvalidData, UnknownHandler
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
@@ -20,9 +20,12 @@ from custom_components.vebus_marstek.const import (
     CONF_FAST_INTERVAL,
     CONF_GRID_SENSOR,
     CONF_GRID_SIGN,
+    CONF_GRID_STALE_AFTER,
     CONF_MEMBERS,
     CONF_PERSIST_SETTINGS,
     CONF_POLL_INTERVAL,
+    CONF_SITE_MAX_POWER,
+    CONF_SPLIT_STRATEGY,
     CONF_STANDBY,
     DOMAIN,
     DeviceKind,
@@ -394,14 +397,24 @@ async def test_reconfigure_nothing_left(hass: HomeAssistant) -> None:
 
 
 async def test_options_per_kind(hass: HomeAssistant, members: tuple[MockConfigEntry, ...]) -> None:
-    """Batteries and units have options; a site has none, so Home Assistant shows no button."""
+    """Each kind has its own options form: polling for devices, control for a site."""
     vebus, venus_e, _ = members
     site = _site(hass, "Thuis", [venus_e.entry_id])
     assert vebus.supports_options
     assert venus_e.supports_options
-    assert not site.supports_options
-    with pytest.raises(UnknownHandler):
-        await hass.config_entries.options.async_init(site.entry_id)
+    assert site.supports_options
+    result = await hass.config_entries.options.async_init(site.entry_id)
+    assert result["step_id"] == "site"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_SPLIT_STRATEGY: "rotation", CONF_GRID_STALE_AFTER: 30}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert site.options == {CONF_SPLIT_STRATEGY: "rotation", CONF_GRID_STALE_AFTER: 30}
+    result = await hass.config_entries.options.async_init(site.entry_id)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_SPLIT_STRATEGY: "rotation", CONF_GRID_STALE_AFTER: 5}
+        )
     result = await hass.config_entries.options.async_init(venus_e.entry_id)
     assert result["step_id"] == "init"
     result = await hass.config_entries.options.async_init(vebus.entry_id)
@@ -436,6 +449,26 @@ async def test_vebus_battery_capacity(
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert vebus.options[CONF_BATTERY_CAPACITY] == 9.6
+
+
+async def test_vebus_most_a_site_may_ask(
+    hass: HomeAssistant, members: tuple[MockConfigEntry, ...]
+) -> None:
+    """The rating the MK3 cannot read: 0 (the site never drives the unit) by default."""
+    vebus = members[0]
+    result = await hass.config_entries.options.async_init(vebus.entry_id)
+    field = _field(result, CONF_SITE_MAX_POWER)
+    assert field.default() == 0
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**VEBUS_OPTIONS, CONF_SITE_MAX_POWER: 3000}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert vebus.options[CONF_SITE_MAX_POWER] == 3000
+    result = await hass.config_entries.options.async_init(vebus.entry_id)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {**VEBUS_OPTIONS, CONF_SITE_MAX_POWER: -1}
+        )
 
 
 @pytest.mark.parametrize("language", ["en", "nl"])

@@ -54,6 +54,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: VebusMarstekConfigEntry)
 
 async def async_unload_entry(hass: HomeAssistant, entry: VebusMarstekConfigEntry) -> bool:
     """Stop polling and keep the totals; ports are released by the unload callbacks."""
+    if isinstance(site := entry.runtime_data, SiteCoordinator):
+        await site.async_stop_driving("the site was unloaded")
     platforms = SITE_PLATFORMS if entry_kind(entry) is DeviceKind.SITE else PLATFORMS
     unloaded = await hass.config_entries.async_unload_platforms(entry, platforms)
     if unloaded:

@@ -12,9 +12,15 @@ from homeassistant.config_entries import (
     ConfigFlowResult,
     OptionsFlowWithReload,
 )
-from homeassistant.const import CONF_DEVICE, CONF_HOST, CONF_NAME, CONF_PORT, UnitOfEnergy
+from homeassistant.const import (
+    CONF_DEVICE,
+    CONF_HOST,
+    CONF_NAME,
+    CONF_PORT,
+    UnitOfEnergy,
+    UnitOfPower,
+)
 from homeassistant.core import callback
-from homeassistant.data_entry_flow import UnknownHandler
 from homeassistant.helpers import selector
 from homeassistant.helpers.service_info.dhcp import DhcpServiceInfo
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
@@ -27,15 +33,19 @@ from .const import (
     CONF_FAST_INTERVAL,
     CONF_GRID_SENSOR,
     CONF_GRID_SIGN,
+    CONF_GRID_STALE_AFTER,
     CONF_MEDIUM_INTERVAL,
     CONF_MEMBERS,
     CONF_PERSIST_SETTINGS,
     CONF_POLL_INTERVAL,
     CONF_PV1_IN_WATTS,
     CONF_REQUEST_SPACING,
+    CONF_SITE_MAX_POWER,
     CONF_SLOW_INTERVAL,
+    CONF_SPLIT_STRATEGY,
     CONF_STANDBY,
     DEFAULT_FAST_INTERVAL,
+    DEFAULT_GRID_STALE_AFTER_S,
     DEFAULT_MEDIUM_INTERVAL,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_REQUEST_SPACING,
@@ -54,6 +64,7 @@ from .const import (
 )
 from .marstek import DEFAULT_PORT, MarstekError, MarstekPortInUseError
 from .marstek_discovery import FoundBattery, async_probe, async_scan, scan_ports
+from .site import Strategy
 from .vebus import (
     SerialPort,
     UnitInfo,
@@ -126,6 +137,20 @@ VEBUS_OPTIONS_SCHEMA = vol.Schema(
         ),
         vol.Required(CONF_STANDBY, default=False): selector.BooleanSelector(),
         vol.Required(CONF_PERSIST_SETTINGS, default=False): selector.BooleanSelector(),
+        # The MK3 cannot read the inverter's rating: the most a site may ask (W, 0 = never).
+        vol.Required(CONF_SITE_MAX_POWER, default=0): vol.All(
+            selector.NumberSelector(
+                selector.NumberSelectorConfig(
+                    min=0,
+                    max=30000,
+                    step=100,
+                    unit_of_measurement=UnitOfPower.WATT,
+                    mode=selector.NumberSelectorMode.BOX,
+                )
+            ),
+            vol.Coerce(float),
+            vol.Range(min=0, max=30000),
+        ),
         # The MK3 cannot read the battery's capacity; a site needs it (kWh, 0 = not known).
         vol.Required(CONF_BATTERY_CAPACITY, default=0): vol.All(
             selector.NumberSelector(
@@ -144,6 +169,21 @@ VEBUS_OPTIONS_SCHEMA = vol.Schema(
 )
 
 VEBUS_DEVICE_SCHEMA = vol.Schema({vol.Required(CONF_DEVICE): selector.TextSelector()})
+
+SITE_OPTIONS_SCHEMA = vol.Schema(
+    {
+        vol.Required(CONF_SPLIT_STRATEGY, default=Strategy.PROPORTIONAL.value): (
+            selector.SelectSelector(
+                selector.SelectSelectorConfig(
+                    options=[strategy.value for strategy in Strategy],
+                    translation_key=CONF_SPLIT_STRATEGY,
+                    mode=selector.SelectSelectorMode.LIST,
+                )
+            )
+        ),
+        vol.Required(CONF_GRID_STALE_AFTER, default=DEFAULT_GRID_STALE_AFTER_S): _seconds(10, 600),
+    }
+)
 
 # The kinds of entry a site groups; a site is never a member.
 SITE_MEMBER_KINDS = (DeviceKind.MARSTEK, DeviceKind.VEBUS)
@@ -202,16 +242,8 @@ class VebusMarstekConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> _OneFormOptionsFlow:
-        """Polling options of the entry's kind of device."""
-        if (flow := OPTIONS_FLOWS[entry_kind(config_entry)]) is None:
-            raise UnknownHandler  # what Home Assistant raises for a handler without options
-        return flow()
-
-    @classmethod
-    @callback
-    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
-        """Batteries and units have options; a site has none (yet), so no options button."""
-        return OPTIONS_FLOWS[entry_kind(config_entry)] is not None
+        """The options of the entry's kind: polling for a device, control for a site."""
+        return OPTIONS_FLOWS[entry_kind(config_entry)]()
 
     async def async_step_user(
         self, user_input: dict[str, object] | None = None
@@ -729,9 +761,28 @@ class VebusOptionsFlow(_OneFormOptionsFlow):
         return await self._async_form(user_input)
 
 
-# Each kind's options flow; None: the kind has no options (Home Assistant shows no button).
-OPTIONS_FLOWS: dict[DeviceKind, type[_OneFormOptionsFlow] | None] = {
+class SiteOptionsFlow(_OneFormOptionsFlow):
+    """How a site shares out its power, and when its grid sensor counts as stale."""
+
+    schema = SITE_OPTIONS_SCHEMA
+    step_id = "site"
+
+    async def async_step_init(
+        self, user_input: dict[str, object] | None = None
+    ) -> ConfigFlowResult:
+        """Show the site's form (its own step, so its texts are its own)."""
+        return await self._async_form(None)
+
+    async def async_step_site(
+        self, user_input: dict[str, object] | None = None
+    ) -> ConfigFlowResult:
+        """Save the options."""
+        return await self._async_form(user_input)
+
+
+# Each kind's options flow.
+OPTIONS_FLOWS: dict[DeviceKind, type[_OneFormOptionsFlow]] = {
     DeviceKind.MARSTEK: MarstekOptionsFlow,
     DeviceKind.VEBUS: VebusOptionsFlow,
-    DeviceKind.SITE: None,
+    DeviceKind.SITE: SiteOptionsFlow,
 }

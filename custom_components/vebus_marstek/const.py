@@ -47,6 +47,27 @@ class GridSign(StrEnum):
 
 # A VE.Bus option: the MK3 cannot read a battery's capacity, a site needs it (kWh, 0 = unknown).
 CONF_BATTERY_CAPACITY: Final = "battery_capacity"
+# A VE.Bus option: the most a site may ask of the unit's battery, either way (W; 0 = the site
+# never drives the unit). The MK3 cannot read the inverter's rating.
+CONF_SITE_MAX_POWER: Final = "site_max_power"
+
+
+class SiteMode(StrEnum):
+    """What a site does with its members."""
+
+    OFF = "off"  # members untouched
+    SETPOINT = "setpoint"  # hold the site power set by the power setpoint number
+    ZERO_EXPORT = "zero_export"  # charge from surplus so that export stays under the target
+    SELF_CONSUMPTION = "self_consumption"  # drive the grid power to the target, both ways
+
+
+# Site options: how a request is shared out, and when a silent grid sensor counts as stale (s).
+CONF_SPLIT_STRATEGY: Final = "split_strategy"
+CONF_GRID_STALE_AFTER: Final = "grid_stale_after"
+# A grid sensor that has reported nothing for this long is stale: the site stops driving.
+DEFAULT_GRID_STALE_AFTER_S: Final = 60
+# The site checks its members this often while it drives them: countdowns, read-backs.
+SITE_CONTROL_TICK: Final = timedelta(seconds=5)
 
 # Options shown in the options flow.
 CONF_FAST_INTERVAL: Final = "fast_interval"
@@ -111,9 +132,9 @@ ISSUE_PORT_MISSING: Final = "port_missing"
 ISSUE_RESET_PRONE: Final = "reset_prone_firmware"
 ISSUE_API_SILENT: Final = "api_silent"
 ISSUE_PV1_IN_WATTS: Final = "pv1_in_watts"
+ISSUE_METER_TOO_SLOW: Final = "meter_too_slow"
 
-# A site has no controls yet: its sensors only.
-SITE_PLATFORMS: Final = [Platform.SENSOR]
+SITE_PLATFORMS: Final = [Platform.NUMBER, Platform.SELECT, Platform.SENSOR]
 
 PLATFORMS: Final = [
     Platform.BINARY_SENSOR,

@@ -9,6 +9,7 @@ from homeassistant.const import CONF_DEVICE
 from homeassistant.core import HomeAssistant
 
 from .coordinator import MarstekCoordinator, VebusCoordinator, VebusMarstekConfigEntry
+from .site_control import SiteControl
 from .site_coordinator import SiteCoordinator
 from .vebus import status_report
 
@@ -111,4 +112,23 @@ def _site(coordinator: SiteCoordinator) -> dict[str, object]:
         "summary": asdict(summary),
         "grid_power_w": data.grid_power_w,
         "totals": coordinator.totals.as_dict(),
+        "control": _site_control(coordinator.control),
+    }
+
+
+def _site_control(control: SiteControl) -> dict[str, object]:
+    """What the site drives and every write it made (the last ones in full)."""
+    return {
+        "mode": str(control.mode),
+        "stopped_because": control.stopped_because,
+        "setpoint_w": control.setpoint_w,
+        "grid_target_w": control.grid_target_w,
+        "last_request_w": control.last_request_w,
+        "meter_period_s": control.controller.meter_period_s,
+        "driven": list(control.driven),
+        "writes": [asdict(record) for record in control.log.records],
+        "write_counts": [
+            {"member": member, "reason": str(reason), "result": str(result), "count": count}
+            for (member, reason, result), count in sorted(control.log.counts.items())
+        ],
     }

@@ -33,13 +33,18 @@ from .coordinator import MarstekCoordinator, VebusCoordinator, VebusMarstekConfi
 from .entity import (
     MarstekEntity,
     MarstekEntityDescription,
+    SiteEntity,
+    SiteEntityDescription,
     VebusEntity,
     VebusEntityDescription,
     entities_for,
     marstek_entities,
+    site_entities,
     vebus_entities,
 )
 from .marstek import DOD_MAX, DOD_MIN, MarstekClient
+from .site_control import SiteControl
+from .site_coordinator import SiteCoordinator
 from .vebus import INPUT_CONFIG, Setting, setting_read
 
 PARALLEL_UPDATES = 1
@@ -50,8 +55,10 @@ async def async_setup_entry(
     entry: VebusMarstekConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """The settings a device accepts as numbers."""
-    async_add_entities(entities_for(entry, marstek=marstek_numbers, vebus=vebus_numbers))
+    """The settings a device accepts as numbers; a site's setpoint and grid target."""
+    async_add_entities(
+        entities_for(entry, marstek=marstek_numbers, vebus=vebus_numbers, site=site_numbers)
+    )
 
 
 # --- Marstek ---------------------------------------------------------------------------------
@@ -286,3 +293,87 @@ class VebusNumber(VebusEntity, NumberEntity):
     async def async_set_native_value(self, value: float) -> None:
         """Write the value (the client checks it against the unit's limits first)."""
         await self.entity_description.set_fn(self.coordinator, value)
+
+
+# --- site ------------------------------------------------------------------------------------
+
+# The grid target in either direction: far beyond any home connection.
+SITE_GRID_TARGET_LIMIT_W = 25_000
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteNumberDescription(SiteEntityDescription, NumberEntityDescription):
+    """A site number: where its value is kept in the site's control."""
+
+    value_fn: Callable[[SiteControl], float]
+    set_fn: Callable[[SiteControl, float], None]
+    # A range that follows the members: from -limit to +limit (W).
+    limit_fn: Callable[[SiteControl], float] | None = None
+
+
+def _set_setpoint(control: SiteControl, watts: float) -> None:
+    control.setpoint_w = watts
+
+
+SITE_NUMBERS = (
+    # What the Setpoint mode holds: + = the batteries discharge, - = they charge.
+    SiteNumberDescription(
+        key="power_setpoint",
+        translation_key="power_setpoint",
+        device_class=NumberDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        native_step=10,
+        mode=NumberMode.BOX,
+        value_fn=lambda control: control.setpoint_w,
+        set_fn=_set_setpoint,
+        limit_fn=lambda control: control.max_power_w(),
+    ),
+    # What zero export and self-consumption aim at: + = import. Zero export keeps the grid
+    # power at or above it (0: no export; -500: up to 500 W export).
+    SiteNumberDescription(
+        key="grid_target",
+        translation_key="grid_target",
+        device_class=NumberDeviceClass.POWER,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        native_min_value=-SITE_GRID_TARGET_LIMIT_W,
+        native_max_value=SITE_GRID_TARGET_LIMIT_W,
+        native_step=10,
+        mode=NumberMode.BOX,
+        value_fn=lambda control: control.grid_target_w,
+        set_fn=lambda control, watts: control.set_grid_target(watts),
+        has_fn=lambda site: site.grid_sensor is not None,
+    ),
+)
+
+
+def site_numbers(coordinator: SiteCoordinator) -> list[SiteNumber]:
+    """The setpoint, and the grid target when the site reads a grid sensor."""
+    return site_entities(coordinator, SITE_NUMBERS, SiteNumber)
+
+
+class SiteNumber(SiteEntity, NumberEntity):
+    """A number of the site's control; kept with the site, so it survives restarts."""
+
+    entity_description: SiteNumberDescription
+
+    @property
+    def native_value(self) -> float:
+        """The value set."""
+        return self.entity_description.value_fn(self.coordinator.control)
+
+    @property
+    def native_min_value(self) -> float:
+        """The setpoint: what the members may charge at together."""
+        limit_fn = self.entity_description.limit_fn
+        return super().native_min_value if limit_fn is None else -limit_fn(self.coordinator.control)
+
+    @property
+    def native_max_value(self) -> float:
+        """The setpoint: what the members may discharge at together."""
+        limit_fn = self.entity_description.limit_fn
+        return super().native_max_value if limit_fn is None else limit_fn(self.coordinator.control)
+
+    async def async_set_native_value(self, value: float) -> None:
+        """Keep the value; the site acts on it at once (Home Assistant checked the range)."""
+        self.entity_description.set_fn(self.coordinator.control, value)
+        self.coordinator.async_control_changed()

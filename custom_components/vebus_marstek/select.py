@@ -1,4 +1,4 @@
-"""Selects of both device families: the Marstek operating mode, the VE.Bus remote switch."""
+"""Selects: the Marstek operating mode, the VE.Bus remote switch and a site's mode."""
 
 from __future__ import annotations
 
@@ -9,10 +9,18 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .const import DOMAIN
+from .const import DOMAIN, SiteMode
 from .coordinator import MarstekCoordinator, VebusCoordinator, VebusMarstekConfigEntry
-from .entity import MarstekEntity, VebusEntity, VebusEntityDescription, entities_for
+from .entity import (
+    MarstekEntity,
+    SiteEntity,
+    SiteEntityDescription,
+    VebusEntity,
+    VebusEntityDescription,
+    entities_for,
+)
 from .marstek import FirmwareProfile, MarstekClient, OperatingMode
+from .site_coordinator import SiteCoordinator
 from .vebus import INPUT_CONFIG, SwitchMode
 
 PARALLEL_UPDATES = 1
@@ -23,8 +31,10 @@ async def async_setup_entry(
     entry: VebusMarstekConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
-    """Every battery has an operating mode, every VE.Bus unit a remote switch."""
-    async_add_entities(entities_for(entry, marstek=marstek_selects, vebus=vebus_selects))
+    """Every battery has an operating mode, every VE.Bus unit a remote switch, a site a mode."""
+    async_add_entities(
+        entities_for(entry, marstek=marstek_selects, vebus=vebus_selects, site=site_selects)
+    )
 
 
 # --- Marstek ---------------------------------------------------------------------------------
@@ -115,3 +125,40 @@ class VebusSwitchModeSelect(VebusEntity, SelectEntity):
         """Move the switch; the input current limit stays as it is."""
         mode = SwitchMode(option)
         await self.coordinator.async_write(lambda client: client.set_switch_mode(mode))
+
+
+# --- site ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteSelectDescription(SiteEntityDescription, SelectEntityDescription):
+    """A site select."""
+
+
+SITE_MODE_SELECT = SiteSelectDescription(key="site_mode", translation_key="site_mode")
+
+
+def site_selects(coordinator: SiteCoordinator) -> list[SiteModeSelect]:
+    """The site's mode."""
+    return [SiteModeSelect(coordinator, SITE_MODE_SELECT)]
+
+
+class SiteModeSelect(SiteEntity, SelectEntity):
+    """Off, Setpoint, and with a grid sensor Zero export and Self-consumption."""
+
+    def __init__(self, coordinator: SiteCoordinator, description: SiteSelectDescription) -> None:
+        super().__init__(coordinator, description)
+        modes = [SiteMode.OFF, SiteMode.SETPOINT]
+        if coordinator.grid_sensor is not None:
+            modes += [SiteMode.ZERO_EXPORT, SiteMode.SELF_CONSUMPTION]
+        self._attr_options = [str(mode) for mode in modes]
+
+    @property
+    def current_option(self) -> str:
+        """The mode now (Off after a fail-safe)."""
+        return str(self.coordinator.control.mode)
+
+    async def async_select_option(self, option: str) -> None:
+        """Change the mode; a mode the site cannot run is refused and nothing changes."""
+        await self.coordinator.control.async_set_mode(SiteMode(option))
+        self.coordinator.async_control_changed()

@@ -9,25 +9,47 @@ powers and the state of charge and keeps its last totals in the sums.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from functools import partial
 from time import monotonic
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_UNIT_OF_MEASUREMENT, STATE_UNAVAILABLE, STATE_UNKNOWN
-from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.const import (
+    ATTR_UNIT_OF_MEASUREMENT,
+    EVENT_HOMEASSISTANT_STOP,
+    STATE_UNAVAILABLE,
+    STATE_UNKNOWN,
+)
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    Event,
+    EventStateChangedData,
+    EventStateReportedData,
+    HomeAssistant,
+    callback,
+)
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers.event import async_track_state_change_event
+from homeassistant.helpers.event import (
+    async_track_state_change_event,
+    async_track_state_report_event,
+    async_track_time_interval,
+)
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 from homeassistant.util.unit_conversion import PowerConverter
 
 from .const import (
     CONF_GRID_SENSOR,
     CONF_GRID_SIGN,
+    CONF_GRID_STALE_AFTER,
     CONF_MEMBERS,
+    CONF_SPLIT_STRATEGY,
+    DEFAULT_GRID_STALE_AFTER_S,
     DOMAIN,
     LOGGER,
     SAVE_DELAY_S,
+    SITE_CONTROL_TICK,
     GridSign,
+    SiteMode,
     entry_kind,
 )
 from .coordinator import (
@@ -37,8 +59,10 @@ from .coordinator import (
     VebusCoordinator,
     VebusMarstekConfigEntry,
     entry_store,
+    option_number,
 )
-from .site import SiteSummary, SiteTotals, summarise
+from .site import SiteSummary, SiteTotals, SplitSettings, Strategy, summarise
+from .site_control import SiteControl
 from .site_members import (
     VEBUS_SITE_READS,
     MemberReading,
@@ -101,29 +125,94 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         self._store = entry_store(hass, entry.entry_id)
         self._listening: dict[str, tuple[MemberCoordinator, CALLBACK_TYPE]] = {}
         self._grid_unreadable_logged = False
+        self.control = SiteControl(
+            hass,
+            entry.title,
+            self.member_ids,
+            self.member_coordinator,
+            has_grid_sensor=self.grid_sensor is not None,
+            split_settings=SplitSettings(
+                strategy=Strategy(entry.options.get(CONF_SPLIT_STRATEGY, Strategy.PROPORTIONAL))
+            ),
+            grid_stale_after=timedelta(
+                seconds=option_number(
+                    entry.options, CONF_GRID_STALE_AFTER, DEFAULT_GRID_STALE_AFTER_S
+                )
+            ),
+        )
 
     # --- persistence ----------------------------------------------------------------------
 
     async def _async_setup(self) -> None:
         """Continue the totals of the last run, and follow the grid sensor."""
-        stored = await self._store.async_load()
-        self.totals = SiteTotals.from_dict(stored.get("totals") if stored else None)
+        stored = await self._store.async_load() or {}
+        self.totals = SiteTotals.from_dict(stored.get("totals"))
+        self._restore_control(stored.get("control"))
         # Members removed from the site while it was not running leave their share behind.
         for member_id in set(self.totals.members) - set(self.member_ids):
             self.totals.retire(member_id)
+        entry = self.config_entry
+        if self.grid_sensor is not None and (state := self.hass.states.get(self.grid_sensor)):
+            self.control.grid_reading(self.grid_power_w(), state.last_reported)
         if self.grid_sensor is not None:
-            self.config_entry.async_on_unload(
-                async_track_state_change_event(
-                    self.hass, self.grid_sensor, self._async_grid_changed
-                )
-            )
-        self.config_entry.async_on_unload(self._stop_listening)
+            # A report with an unchanged value is a reading too: it is what keeps a meter fresh.
+            for track in (async_track_state_change_event, async_track_state_report_event):
+                entry.async_on_unload(track(self.hass, self.grid_sensor, self._async_grid_event))
+        entry.async_on_unload(self._stop_listening)
+        entry.async_on_unload(
+            async_track_time_interval(self.hass, self._async_tick, SITE_CONTROL_TICK)
+        )
+        entry.async_on_unload(
+            self.hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, self._async_hass_stops)
+        )
 
     def _stored_state(self) -> StoredState:
-        return {"totals": self.totals.as_dict()}
+        control = self.control
+        return {
+            "totals": self.totals.as_dict(),
+            "control": {
+                "mode": str(control.mode),
+                "setpoint_w": control.setpoint_w,
+                "grid_target_w": control.grid_target_w,
+            },
+        }
+
+    def _restore_control(self, stored: object) -> None:
+        """The mode and numbers of the last run: a site driving its batteries goes on."""
+        if not isinstance(stored, dict):
+            return
+        control = self.control
+        for key in ("setpoint_w", "grid_target_w"):
+            value = stored.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                setattr(control, key, float(value))
+        control.set_grid_target(control.grid_target_w)
+        mode = stored.get("mode")
+        if mode in {str(mode) for mode in SiteMode}:
+            try:
+                control.check_mode(SiteMode(mode))
+            except HomeAssistantError as err:
+                LOGGER.warning("%s starts in Off: %s", self.config_entry.title, err)
+            else:
+                control.mode = SiteMode(mode)
+
+    def save_soon(self) -> None:
+        """Store the mode, numbers and totals after a change."""
+        self._store.async_delay_save(self._stored_state, SAVE_DELAY_S)
+
+    @callback
+    def async_control_changed(self) -> None:
+        """The mode or a number changed: store it, and act on it now."""
+        self.save_soon()
+        self.async_set_updated_data(self._site_now())
+
+    async def async_stop_driving(self, reason: str) -> None:
+        """Let every member go (unload, Home Assistant stopping) and keep what was stored."""
+        await self.control.async_wait()
+        await self.control.async_release_all(reason)
 
     async def async_save(self) -> None:
-        """Write the totals now (on unload)."""
+        """Write the totals and the mode now (on unload)."""
         await self._store.async_save(self._stored_state())
 
     # --- members --------------------------------------------------------------------------
@@ -160,7 +249,9 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
                 continue
             # A VE.Bus unit reads what its listeners need: the site needs its SOC.
             context = VEBUS_SITE_READS if isinstance(coordinator, VebusCoordinator) else None
-            unsubscribe = coordinator.async_add_listener(self._async_member_updated, context)
+            unsubscribe = coordinator.async_add_listener(
+                partial(self._async_member_updated, member_id), context
+            )
             self._listening[member_id] = (coordinator, unsubscribe)
 
     @callback
@@ -210,14 +301,29 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
         return self._site_now()
 
     @callback
-    def _async_member_updated(self) -> None:
+    def _async_member_updated(self, member_id: str) -> None:
+        self.control.member_refreshed(member_id)
         self.async_set_updated_data(self._site_now())
 
     @callback
-    def _async_grid_changed(self, _event: Event[EventStateChangedData]) -> None:
-        self.async_set_updated_data(self._site_now())
+    def _async_grid_event(
+        self, _event: Event[EventStateChangedData] | Event[EventStateReportedData]
+    ) -> None:
+        state = self.hass.states.get(self.grid_sensor or "")
+        if state is not None:
+            self.control.grid_reading(self.grid_power_w(), state.last_reported)
+        self.async_set_updated_data(self._site_now(new_grid=True))
 
-    def _site_now(self) -> SiteData:
+    @callback
+    def _async_tick(self, _now: datetime) -> None:
+        """Renewals, read-backs and the stale-meter check, also when nothing reports."""
+        if self.control.mode is not SiteMode.OFF:
+            self.async_set_updated_data(self._site_now())
+
+    async def _async_hass_stops(self, _event: Event) -> None:
+        await self.async_stop_driving("Home Assistant stops")
+
+    def _site_now(self, *, new_grid: bool = False) -> SiteData:
         # Every update, not only the periodic one: members reporting every second postpone it.
         self._listen_to_members()
         readings = tuple(self._reading(member_id) for member_id in self.member_ids)
@@ -229,11 +335,13 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
                 discharge_wh=reading.discharge_wh,
                 now=now,
             )
-        self._store.async_delay_save(self._stored_state, SAVE_DELAY_S)
+        self.save_soon()
+        grid_power_w = self.grid_power_w()
+        self.control.step(readings, grid_power_w, new_grid=new_grid)
         return SiteData(
             members=readings,
             summary=summarise([reading.member for reading in readings]),
-            grid_power_w=self.grid_power_w(),
+            grid_power_w=grid_power_w,
             charge_wh=self.totals.charge_wh,
             discharge_wh=self.totals.discharge_wh,
         )

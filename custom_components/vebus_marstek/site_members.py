@@ -24,11 +24,12 @@ class MemberReading:
     """One member now: as the split and the summary see it, and its lifetime totals."""
 
     member: Member
+    title: str  # the member entry's, for log lines
     charge_wh: float | None
     discharge_wh: float | None
 
 
-def offline_member(member_id: str) -> MemberReading:
+def offline_member(member_id: str, title: str | None = None) -> MemberReading:
     """A member whose entry is not loaded: it contributes nothing, and keeps its totals."""
     return MemberReading(
         member=Member(
@@ -40,6 +41,7 @@ def offline_member(member_id: str) -> MemberReading:
             max_charge_w=0.0,
             max_discharge_w=0.0,
         ),
+        title=title or member_id,
         charge_wh=None,
         discharge_wh=None,
     )
@@ -49,7 +51,7 @@ def marstek_member(member_id: str, coordinator: MarstekCoordinator) -> MemberRea
     """A Marstek battery: its SOC, rated capacity and battery power as its sensors show them."""
     data = coordinator.data
     if data is None or not coordinator.last_update_success:
-        return offline_member(member_id)
+        return offline_member(member_id, coordinator.config_entry.title)
     es, battery = data.es, data.battery
     max_power_w = float(coordinator.profile.max_power_w)
     return _reading(
@@ -63,6 +65,7 @@ def marstek_member(member_id: str, coordinator: MarstekCoordinator) -> MemberRea
             max_discharge_w=max_power_w,
             can_follow=coordinator.profile.accepts_passive,
         ),
+        coordinator.config_entry.title,
         data.energy,
     )
 
@@ -71,7 +74,7 @@ def vebus_member(member_id: str, coordinator: VebusCoordinator) -> MemberReading
     """A VE.Bus unit: SOC from its battery monitor, the capacity its owner entered."""
     data = coordinator.data
     if data is None or data.asleep or not coordinator.last_update_success:
-        return offline_member(member_id)
+        return offline_member(member_id, coordinator.config_entry.title)
     capacity_kwh = option_number(coordinator.config_entry.options, CONF_BATTERY_CAPACITY, 0.0)
     status = data.status
     return _reading(
@@ -86,13 +89,17 @@ def vebus_member(member_id: str, coordinator: VebusCoordinator) -> MemberReading
             max_discharge_w=0.0,
             can_follow=coordinator.unit.ess_setpoint_id is not None,
         ),
+        coordinator.config_entry.title,
         data.energy,
     )
 
 
-def _reading(member: Member, energy: Mapping[EnergyCounter, float | None]) -> MemberReading:
+def _reading(
+    member: Member, title: str, energy: Mapping[EnergyCounter, float | None]
+) -> MemberReading:
     return MemberReading(
         member=member,
+        title=title,
         charge_wh=energy.get(EnergyCounter.BATTERY_CHARGED),
         discharge_wh=energy.get(EnergyCounter.BATTERY_DISCHARGED),
     )

@@ -4,6 +4,15 @@ The pure core: how a site request is shared out, and the site's totals. No Home 
 imports; the integration feeds it member states and applies the powers it returns.
 """
 
+from .controller import (
+    MAX_METER_PERIOD_S,
+    ControllerSettings,
+    ControlMode,
+    ControlStep,
+    GridController,
+    meter_gain,
+    meter_too_slow,
+)
 from .models import (
     ActiveMember,
     Direction,
@@ -18,8 +27,13 @@ from .split import split_power
 from .totals import SiteTotals, summarise
 
 __all__ = [
+    "MAX_METER_PERIOD_S",
     "ActiveMember",
+    "ControlMode",
+    "ControlStep",
+    "ControllerSettings",
     "Direction",
+    "GridController",
     "Member",
     "SiteSummary",
     "SiteTotals",
@@ -27,6 +41,8 @@ __all__ = [
     "SplitSettings",
     "SplitState",
     "Strategy",
+    "meter_gain",
+    "meter_too_slow",
     "split_power",
     "summarise",
 ]
