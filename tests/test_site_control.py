@@ -521,3 +521,19 @@ async def test_rotation_lets_one_battery_do_the_work(
     diagnostics = await async_get_config_entry_diagnostics(hass, site)
     assert [(power, reason) for _, power, reason, _ in writes(diagnostics)] == [(1000, "start")]
     assert len(diagnostics["control"]["driven"]) == 1
+
+
+async def test_a_venus_at_its_depth_of_discharge_is_not_asked_to_discharge(
+    hass: HomeAssistant,
+    site: MockConfigEntry,
+    init_integration: MockConfigEntry,
+    init_vebus: MockConfigEntry,
+    simulator: MarstekSimulator,
+) -> None:
+    """The Venus is at 57 % with a depth of discharge of 40 % set: it stops at 60 %."""
+    init_integration.runtime_data.remember_settings(dod=40)
+    await set_setpoint(hass, site, 1000)
+    await set_mode(hass, site, "setpoint")
+    diagnostics = await async_get_config_entry_diagnostics(hass, site)
+    assert {member for member, *_ in writes(diagnostics)} == {init_vebus.entry_id}
+    assert passive_powers(simulator) == []

@@ -54,6 +54,8 @@ def marstek_member(member_id: str, coordinator: MarstekCoordinator) -> MemberRea
         return offline_member(member_id, coordinator.config_entry.title)
     es, battery = data.es, data.battery
     max_power_w = float(coordinator.profile.max_power_w)
+    # The depth of discharge written from Home Assistant: the battery stops at 100 - DOD %.
+    dod = coordinator.settings.dod
     return _reading(
         Member(
             member_id=member_id,
@@ -63,6 +65,7 @@ def marstek_member(member_id: str, coordinator: MarstekCoordinator) -> MemberRea
             battery_power_w=es.battery_power_w if es else None,
             max_charge_w=max_power_w,
             max_discharge_w=max_power_w,
+            floor_soc_percent=0.0 if dod is None else 100.0 - dod,
             can_follow=coordinator.profile.accepts_passive,
         ),
         coordinator.config_entry.title,

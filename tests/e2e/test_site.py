@@ -11,11 +11,13 @@ import asyncio
 from collections.abc import Callable
 import time
 
-from e2e.flows import entries, set_options
+from e2e.entities import values_of
+from e2e.flows import all_loaded, entries, set_options
 from e2e.house import HouseProfile
 from e2e.lab import SITE_MODE
+from e2e.waiting import eventually
 
-from .conftest import VEBUS_OPTIONS, Run, Setup
+from .conftest import VEBUS_CYCLE_S, VEBUS_OPTIONS, Run, Setup
 
 # A short cycle: kettle from 10 to 30 s, sun from 40 s on.
 PROFILE = HouseProfile(kettle_from_s=10, kettle_to_s=30, sun_from_s=40, cycle_s=10_000)
@@ -48,6 +50,10 @@ def test_the_site_holds_zero_export_through_a_sunny_spell(
         stop.set()
         await meter
         await set_options(lab.client, members[-1]["entry_id"], VEBUS_OPTIONS)
+        # The MultiPlus reloads and reconnects: within this test, while sockets are allowed.
+        await eventually(all_loaded(lab.client), VEBUS_CYCLE_S)
+        multiplus = set(setup.multiplus_device.entities.values())
+        await eventually(values_of(lab.client, multiplus), VEBUS_CYCLE_S)
         assert mode == "zero_export"
         return seen
 
