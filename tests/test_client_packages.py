@@ -58,7 +58,8 @@ LAYERS: dict[str, dict[str, int]] = {
         "totals": 1,
         "controller": 1,
         "writes": 1,
-        "__init__": 2,
+        "loop": 2,
+        "__init__": 3,
     },
 }
 # Modules of the integration a package may import from its parent: free of Home Assistant.

@@ -1,10 +1,10 @@
 """Driving a site's members together: the mode, the split, paced writes and the fail-safes.
 
-Each control step turns the mode into a site request (the setpoint, or the grid controller's
-answer to the last meter reading), splits it over the members that can follow
-(:func:`~.site.split_power`) and hands each member's share to its :class:`~.site.MemberWrites`,
-which decides whether a write goes out now. Writes run one at a time per member, through the
-member's own client (a Passive command, an ESS setpoint), and every one is logged.
+Each control step hands what the members report to the site's :class:`~.site.loop.SiteLoop`
+(read-backs, the request, the split, the pacing of each member's writes), then sends the
+writes it plans: one at a time per member, through the member's own client (a Passive
+command, an ESS setpoint), each logged. This module adds what needs Home Assistant: the mode
+and its checks, the member drivers, the tasks, the repair issue and the fail-safes.
 
 The site lets go of its members, putting back what each had before it took over, when the
 mode goes to Off, when the grid sensor goes stale, when a member it drives stops answering,
@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
-import math
 from time import monotonic
 
 from homeassistant.core import HomeAssistant
@@ -33,9 +31,10 @@ from .const import (
 from .coordinator import MarstekCoordinator, VebusCoordinator
 from .helpers import validation_error
 from .marstek import MarstekError
-from .site import Member, SplitSettings, SplitState, split_power
-from .site.controller import ControllerSettings, ControlMode, GridController, meter_too_slow
-from .site.writes import MemberWrites, WriteLog, WriteReason, WriteRecord, WriteResult
+from .site import Member, SplitSettings
+from .site.controller import ControllerSettings, ControlMode, meter_too_slow
+from .site.loop import MemberState, SiteLoop
+from .site.writes import PlannedWrite, WriteReason, WriteRecord, WriteResult
 from .site_drivers import MarstekDriver, MemberDriver, VebusDriver
 from .site_members import MemberReading
 from .vebus import VebusError
@@ -48,11 +47,10 @@ _DEVICE_ERRORS = (MarstekError, VebusError)
 
 
 class _Driven:
-    """A member the site has taken over: how to drive it, its pacing, its write queue."""
+    """A member the site has taken over: how to drive it, and its write queue."""
 
     def __init__(self, driver: MemberDriver) -> None:
         self.driver = driver
-        self.writes = MemberWrites(driver.policy)
         self.lock = asyncio.Lock()  # one write at a time per device
 
 
@@ -75,17 +73,15 @@ class SiteControl:
         self.member_ids = member_ids
         self._member_coordinator = member_coordinator
         self.has_grid_sensor = has_grid_sensor
-        self.split_settings = split_settings
         self.grid_stale_after = grid_stale_after
         self.mode = SiteMode.OFF
         self.setpoint_w = 0.0
         self.grid_target_w = 0.0
-        self.log = WriteLog()
-        self.controller = GridController()
-        self.last_request_w: float | None = None
+        self.loop = SiteLoop(split_settings)
+        self.log = self.loop.log
+        self.controller = self.loop.controller
         self.stopped_because: str | None = None
         self._driven: dict[str, _Driven] = {}
-        self._split_state = SplitState()
         self._refreshed_at: dict[str, float] = {}  # when each member's data was last read
         self._grid_seen_at: datetime | None = None
         self._grid_since_s: float | None = None
@@ -161,21 +157,26 @@ class SiteControl:
         if reason := self._why_stop(readings):
             self.stop(reason)
             return
-        self._read_backs()
-        members = self._members(readings, now)
-        request = self._request(members, grid_w, new_grid=new_grid)
+        loop = self.loop
+        members = loop.observe([self._state(reading.member) for reading in readings], now)
+        if self.mode is SiteMode.SETPOINT:
+            request: float | None = self.setpoint_w
+        elif new_grid:
+            request = loop.grid_request(members, grid_w, self._grid_since_s)
+        else:
+            request = loop.last_request_w  # no new reading: hold the last request (and renew)
         if reason := self._meter_too_slow():
             self.stop(reason)
             return
         if request is None:
             return
-        split = split_power(
-            members, request, now=now, state=self._split_state, settings=self.split_settings
-        )
-        self._split_state = split.state
-        self.last_request_w = request
-        for member_id, power_w in split.powers_w.items():
-            self._drive(member_id, power_w, now)
+        for member_id, write in loop.plan(members, request, now):
+            self._send(member_id, write)
+
+    @property
+    def last_request_w(self) -> float | None:
+        """The request the site shared out last."""
+        return self.loop.last_request_w
 
     def _why_stop(self, readings: tuple[MemberReading, ...]) -> str | None:
         """Why the site must let go now, or None."""
@@ -199,74 +200,20 @@ class SiteControl:
             return f"the grid sensor updates only every {period:.0f} s"
         return None
 
-    def _read_backs(self) -> None:
-        """What each driven member reported since the last step, before the split uses it."""
-        for member_id, driven in self._driven.items():
-            read_at = self._refreshed_at.get(member_id)
-            if read_at is None:
-                continue
-            # As of the member's last refresh: a reading older than the write says nothing.
-            driver = driven.driver
-            driven.writes.read_back(
-                in_mode=driver.in_mode(), measured_w=driver.measured_w(), now=read_at
-            )
-
-    def _members(self, readings: tuple[MemberReading, ...], now: float) -> list[Member]:
-        """The members with the limits the site may use, those left out unable to follow."""
-        members = []
-        for reading in readings:
-            member = reading.member
-            driver = self._driver(member.member_id)
-            driven = self._driven.get(member.member_id)
-            if driver is None or (driven is not None and driven.writes.excluded(now)):
-                members.append(replace(member, can_follow=False))
-                continue
-            limit = driver.max_power_w()
-            members.append(
-                replace(
-                    member,
-                    max_charge_w=limit,
-                    max_discharge_w=limit,
-                    can_follow=member.can_follow and limit > 0,
-                )
-            )
-        return members
-
-    def _request(
-        self, members: list[Member], grid_w: float | None, *, new_grid: bool
-    ) -> float | None:
-        if self.mode is SiteMode.SETPOINT:
-            return self.setpoint_w
-        if not new_grid:
-            return self.last_request_w  # no new reading: hold the last request (and renew)
-        followers = [member for member in members if member.can_follow and member.available]
-        step = self.controller.step(
-            grid_w,
-            since_previous_s=self._grid_since_s,
-            battery_w=self._battery_w(followers),
-            max_charge_w=sum(member.max_charge_w for member in followers),
-            max_discharge_w=sum(member.max_discharge_w for member in followers),
+    def _state(self, member: Member) -> MemberState:
+        """A member as the loop sees it: what its driver says and when it was read."""
+        member_id = member.member_id
+        driver = self._driver(member_id)
+        driven = self._driven.get(member_id)
+        return MemberState(
+            member=member,
+            policy=None if driver is None else driver.policy,
+            limit_w=0.0 if driver is None else driver.max_power_w(),
+            in_mode=driver is not None and driver.in_mode(),
+            measured_w=None if driver is None else driver.measured_w(),
+            read_at=self._refreshed_at.get(member_id),
+            busy=driven is not None and driven.lock.locked(),
         )
-        return None if step is None else step.request_w
-
-    def _battery_w(self, followers: list[Member]) -> float | None:
-        """What the members the site can drive deliver now, as far as it can be known.
-
-        A member not read since its last write (a Venus is polled every 30 s by default) counts
-        with the power it was asked for: its old reading would make the controller restart from
-        a power the battery no longer has, reading after reading.
-        """
-        powers = []
-        for member in followers:
-            power = member.battery_power_w
-            driven = self._driven.get(member.member_id)
-            if driven is not None and (sent_at := driven.writes.sent_at) is not None:
-                read_at = self._refreshed_at.get(member.member_id)
-                if read_at is None or read_at < sent_at + driven.driver.policy.settle_s:
-                    power = driven.writes.sent_w
-            if power is not None:
-                powers.append(power)
-        return math.fsum(powers) if powers else None
 
     def _driver(self, member_id: str) -> MemberDriver | None:
         driven = self._driven.get(member_id)
@@ -279,42 +226,25 @@ class SiteControl:
             return VebusDriver(coordinator)
         return None
 
-    def _drive(self, member_id: str, power_w: float, now: float) -> None:
+    def _send(self, member_id: str, planned: PlannedWrite) -> None:
         driven = self._driven.get(member_id)
         if driven is None:
             driver = self._driver(member_id)
-            if driver is None:
-                return
-            if power_w == 0:
-                return  # nothing asked of it yet: leave it alone
+            assert driver is not None  # the loop plans only members with a driver
             driven = self._driven[member_id] = _Driven(driver)
-        driver = driven.driver
-        if driven.lock.locked():
-            return  # a write is on its way; the next step plans again
-        planned = driven.writes.plan(power_w, now)
-        if planned is None:
-            return
 
         async def write() -> None:
             async with driven.lock:
                 try:
-                    await driver.write(planned.power_w, planned.hold_s)
+                    await driven.driver.write(planned.power_w, planned.hold_s)
                 except _DEVICE_ERRORS as err:
                     result = WriteResult.FAILED
                     LOGGER.debug("%s: writing %s failed: %s", self.title, member_id, err)
                 else:
                     result = WriteResult.OK
-                driven.writes.sent(planned, monotonic(), result)
-                self.log.add(
-                    WriteRecord(
-                        at=monotonic(),
-                        member_id=member_id,
-                        power_w=planned.power_w,
-                        reason=planned.reason,
-                        result=result,
-                    )
-                )
+                self.loop.sent(member_id, planned, monotonic(), result)
 
+        # Started at once: the lock is taken before the next step could plan it again.
         self._track(write())
 
     # --- letting go -------------------------------------------------------------------------
@@ -340,9 +270,7 @@ class SiteControl:
 
     async def _async_put_back(self) -> None:
         driven, self._driven = self._driven, {}
-        self._split_state = SplitState()
-        self.last_request_w = None
-        self.controller.reset()
+        self.loop.release()
         await asyncio.gather(
             *(self._release(member_id, member) for member_id, member in driven.items())
         )
@@ -356,7 +284,6 @@ class SiteControl:
                 LOGGER.warning("%s: could not put %s back: %s", self.title, member_id, err)
             else:
                 result = WriteResult.OK
-            driven.writes.released()
             self.log.add(
                 WriteRecord(
                     at=monotonic(),

@@ -135,16 +135,6 @@ def test_a_member_that_keeps_not_following_is_left_out_for_a_while() -> None:
     assert not writes.excluded(now + MARSTEK_PASSIVE.exclude_s)
 
 
-def test_a_released_member_starts_afresh() -> None:
-    writes = MemberWrites(VEBUS_ESS)
-    send(writes, 500, now=0)
-    writes.released()
-    assert writes.plan(500, now=100) == PlannedWrite(
-        power_w=500, reason=WriteReason.START, hold_s=None
-    )
-    writes.read_back(in_mode=False, measured_w=None, now=200)  # nothing sent: nothing to check
-
-
 def test_the_log_keeps_the_last_writes_and_counts_them_all() -> None:
     log = WriteLog(size=2)
     for at in range(3):

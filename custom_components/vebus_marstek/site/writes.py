@@ -173,14 +173,6 @@ class MemberWrites:
             self._recent.popleft()
         return len(self._recent)
 
-    def released(self) -> None:
-        """The site let the member go (after the fail-safe write): start afresh next time."""
-        self.sent_w = None
-        self._sent_at = None
-        self._expires_at = None
-        self._resend = False
-        self._mismatches = 0
-
     # --- following ------------------------------------------------------------------------
 
     def read_back(self, *, in_mode: bool, measured_w: float | None, now: float) -> None:
