@@ -2,7 +2,8 @@
 
 The house imports, boils a kettle, then has 3.5 kW of sun for a 450 W load; its meter reports
 every second. Without the site that surplus would go to the grid; with it, the batteries take
-it within a settling time this test measures and reports.
+it: the test waits until no export beyond 100 W has been seen for 20 s, and reports how long
+that took (a figure, not a threshold: it depends on the machine's load).
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from .conftest import VEBUS_CYCLE_S, VEBUS_OPTIONS, Run, Setup
 
 # A short cycle: kettle from 10 to 30 s, sun from 40 s on.
 PROFILE = HouseProfile(kettle_from_s=10, kettle_to_s=30, sun_from_s=40, cycle_s=10_000)
-WATCH_S = 120.0
 # The site aims 30 W above 0 and corrects in steps of up to 1 kW a second; a settled loop
 # stays within a deadband or two of it.
 SETTLED_W = -100.0
+# Settled: no export beyond SETTLED_W for this long. How long it takes is reported, not
+# asserted (it depends on the machine's load); the test waits at most GIVE_UP_S for it.
+HOLD_S = 20.0
+GIVE_UP_S = 300.0
 
 
 def test_the_site_holds_zero_export_through_a_sunny_spell(
@@ -42,8 +46,10 @@ def test_the_site_holds_zero_export_through_a_sunny_spell(
         site = await lab.add_site(members, VEBUS_OPTIONS)
         house.started = time.monotonic()  # the profile starts with the site in zero export
         seen: list[tuple[float, float]] = []
-        while (elapsed := time.monotonic() - house.started) < WATCH_S:
+        while (elapsed := time.monotonic() - house.started) < PROFILE.sun_from_s + GIVE_UP_S:
             seen.append((elapsed, house.grid_power_w()))
+            if _settled(seen):
+                break
             await asyncio.sleep(1)
         mode = (await lab.client.states())[SITE_MODE]["state"]
         await lab.client.delete(f"/api/config/config_entries/entry/{site['entry_id']}")
@@ -66,7 +72,13 @@ def test_the_site_holds_zero_export_through_a_sunny_spell(
         f"site zero export: 3.05 kW surplus absorbed in {settled_at:.0f} s "
         f"(grid >= {SETTLED_W:.0f} W after), worst export {-worst:.0f} W"
     )
-    # Settled within a minute (a Venus takes a write every 10 s at most and is read every
-    # 10 s here), and stays settled: the last 20 s never export.
-    assert settled_at <= 60
-    assert all(grid >= SETTLED_W for t, grid in sunny if t >= WATCH_S - 20)
+    assert _settled(seen), f"still exporting {GIVE_UP_S:.0f} s into the sunny spell"
+
+
+def _settled(seen: list[tuple[float, float]]) -> bool:
+    """The sun is out, and the grid has not exported beyond SETTLED_W for HOLD_S."""
+    last_t = seen[-1][0]
+    if last_t < PROFILE.sun_from_s + HOLD_S:
+        return False
+    recent = [grid for t, grid in seen if t >= last_t - HOLD_S and t >= PROFILE.sun_from_s]
+    return all(grid >= SETTLED_W for grid in recent)
