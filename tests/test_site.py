@@ -109,6 +109,22 @@ async def refresh_members(
     await hass.async_block_till_done()
 
 
+async def feed_the_house(
+    hass: HomeAssistant,
+    clock: FakeClock,
+    members: tuple[MockConfigEntry, MockConfigEntry],
+    vebus_simulator: VebusSimulator,
+    *,
+    seconds: int,
+) -> float:
+    """The MultiPlus feeds the house for ``seconds``: the site's discharged energy then."""
+    battery, unit = members
+    vebus_simulator.set_ground_truth(**FEEDING_THE_HOUSE)
+    await refresh_members(hass, battery, unit)
+    await run_for(hass, clock, unit, seconds=seconds)
+    return site_number(hass, "battery_discharged_energy")
+
+
 # A MultiPlus that charges from the grid beside a Venus that feeds the house.
 @pytest.mark.parametrize("vebus_model", ["multiplus-12-500"])
 async def test_the_site_is_one_battery_with_the_members_values(
@@ -198,11 +214,11 @@ async def test_a_member_going_away_leaves_the_powers_but_not_the_totals(
     vebus_simulator: VebusSimulator,
 ) -> None:
     """A MultiPlus feeding the house: its energy counts; unloaded, it stops but nothing drops."""
-    vebus_simulator.set_ground_truth(**FEEDING_THE_HOUSE)
-    await refresh_members(hass, init_integration, init_vebus)
-    assert site_number(hass, "battery_discharged_energy") == 0  # members join from zero
+    members = (init_integration, init_vebus)
+    assert await feed_the_house(hass, clock, members, vebus_simulator, seconds=0) == 0, (
+        "members join from zero"
+    )
     await run_for(hass, clock, init_vebus, seconds=30)
-    await hass.async_block_till_done()
     await refresh(init_integration)  # the Venus counts up to now as well (no tick after)
     await hass.async_block_till_done()
     discharged = site_number(hass, "battery_discharged_energy")
@@ -237,11 +253,8 @@ async def test_the_totals_survive_a_reload_of_the_site(
     hass_storage: dict[str, Any],
     vebus_simulator: VebusSimulator,
 ) -> None:
-    vebus_simulator.set_ground_truth(**FEEDING_THE_HOUSE)
-    await refresh_members(hass, init_integration, init_vebus)
-    await run_for(hass, clock, init_vebus, seconds=20)
-    await hass.async_block_till_done()
-    discharged = site_number(hass, "battery_discharged_energy")
+    members = (init_integration, init_vebus)
+    discharged = await feed_the_house(hass, clock, members, vebus_simulator, seconds=20)
     assert discharged > 0
 
     assert await hass.config_entries.async_reload(site.entry_id)
@@ -259,11 +272,8 @@ async def test_a_member_taken_out_of_the_site_leaves_its_share(
     init_vebus: MockConfigEntry,
     vebus_simulator: VebusSimulator,
 ) -> None:
-    vebus_simulator.set_ground_truth(**FEEDING_THE_HOUSE)
-    await refresh_members(hass, init_integration, init_vebus)
-    await run_for(hass, clock, init_vebus, seconds=20)
-    await hass.async_block_till_done()
-    discharged = site_number(hass, "battery_discharged_energy")
+    members = (init_integration, init_vebus)
+    discharged = await feed_the_house(hass, clock, members, vebus_simulator, seconds=20)
 
     hass.config_entries.async_update_entry(
         site, data={**site.data, CONF_MEMBERS: [init_integration.entry_id]}

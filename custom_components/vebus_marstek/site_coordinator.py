@@ -8,7 +8,7 @@ powers and the state of charge and keeps its last totals in the sums.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from functools import partial
 from time import monotonic
@@ -336,6 +336,7 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
                 now=now,
             )
         self.save_soon()
+        readings = tuple(self._with_throughput(reading) for reading in readings)
         grid_power_w = self.grid_power_w()
         self.control.step(readings, grid_power_w, new_grid=new_grid)
         return SiteData(
@@ -345,3 +346,9 @@ class SiteCoordinator(DataUpdateCoordinator[SiteData]):
             charge_wh=self.totals.charge_wh,
             discharge_wh=self.totals.discharge_wh,
         )
+
+    def _with_throughput(self, reading: MemberReading) -> MemberReading:
+        """The reading with what the member moved since it joined (rotation by throughput)."""
+        member = reading.member
+        throughput = self.totals.throughput_wh(member.member_id)
+        return replace(reading, member=replace(member, throughput_wh=throughput))

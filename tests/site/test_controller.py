@@ -432,6 +432,14 @@ def test_a_slow_meter_is_detected() -> None:
     assert meter_too_slow(controller.meter_period_s)
 
 
+def test_an_idle_site_learns_the_meter_pace_without_a_command() -> None:
+    controller = GridController(command_w=400)
+    for interval in (None, 15.0, 15.0, -1.0, 15.0):
+        controller.note_interval(interval)
+    assert controller.meter_period_s == 15, "unknown and impossible intervals do not count"
+    assert controller.command_w == 400
+
+
 def test_the_period_estimate_ignores_a_missed_reading() -> None:
     controller = GridController()
     for interval in (1.0, 1.0, 2.0, 1.0, 1.0, 0.0):

@@ -18,6 +18,7 @@ from custom_components.vebus_marstek.site import (
 # No staging: every member that can serve works, to see the proportions alone.
 ALL_AT_ONCE = SplitSettings(stage_w=None)
 ROTATION = SplitSettings(strategy=Strategy.ROTATION)
+BY_THROUGHPUT = SplitSettings(strategy=Strategy.ROTATION_THROUGHPUT)
 
 
 def unit(member_id: str, soc: float, capacity_wh: float, limit_w: float, floor: float) -> Member:
@@ -223,3 +224,40 @@ def test_the_working_member_is_kept_per_direction() -> None:
         assert working(split) == (["a"] if request > 0 else ["b"])
         state = split.state
     assert (state.discharge_lead, state.charge_lead) == ("a", "b")
+
+
+def test_rotation_by_throughput_puts_the_least_worn_battery_to_work() -> None:
+    # B has less energy to give but has moved 2 kWh less since it joined the site.
+    members = [venus("a", 80, throughput_wh=3000), venus("b", 40, throughput_wh=1000)]
+    split = split_power(members, 1800, now=0, settings=BY_THROUGHPUT)
+    assert powers(split) == {"a": 0, "b": 1800}
+    split = split_power(members, 3000, now=1, state=split.state, settings=BY_THROUGHPUT)
+    assert powers(split) == {"a": 500, "b": 2500}, "the next joins only beyond its limit"
+
+
+def test_rotation_by_throughput_hands_over_once_the_lead_moved_the_margin_more() -> None:
+    def lead_after(a_wh: float, b_wh: float, state: SplitState) -> tuple[str, SplitState]:
+        members = [venus("a", 60, throughput_wh=a_wh), venus("b", 60, throughput_wh=b_wh)]
+        split = split_power(members, -800, now=0, state=state, settings=BY_THROUGHPUT)
+        return working(split)[0], split.state
+
+    lead, state = lead_after(1000, 1000, SplitState())
+    assert lead == "a"  # a tie: the first one listed
+    lead, state = lead_after(1499, 1000, state)
+    assert lead == "a", "within the 500 Wh margin it keeps working"
+    lead, state = lead_after(1501, 1000, state)
+    assert lead == "b"
+    lead, state = lead_after(1501, 1900, state)
+    assert lead == "b"
+
+
+def test_rotation_by_throughput_ranks_by_energy_when_a_member_does_not_report_it() -> None:
+    members = [venus("a", 40, throughput_wh=0), venus("b", 80)]
+    split = split_power(members, 500, now=0, settings=BY_THROUGHPUT)
+    assert working(split) == ["b"]
+
+
+def test_rotation_by_throughput_breaks_a_tie_on_the_energy_to_give() -> None:
+    members = [venus("a", 30, throughput_wh=0), venus("b", 70, throughput_wh=0)]
+    split = split_power(members, 500, now=0, settings=BY_THROUGHPUT)
+    assert working(split) == ["b"]

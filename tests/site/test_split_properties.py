@@ -46,6 +46,7 @@ def members(draw: st.DrawFn, count: int) -> Member:
         floor_soc_percent=draw(st.floats(0, 50)),
         full_soc_percent=draw(st.floats(50, 100)),
         can_follow=draw(mostly),
+        throughput_wh=draw(st.floats(0, 50_000)) if draw(mostly) else None,
     )
 
 
@@ -56,6 +57,7 @@ split_settings = st.builds(
     stage_w=st.none() | st.floats(1, 5000),
     min_hold_s=st.floats(0, 120),
     lead_margin_percent=st.floats(0, 20),
+    throughput_margin_wh=st.floats(0, 2000),
 )
 # Requests and the time each one arrives, one after the other.
 # Small requests too: most requests within reach exercise the shares and the staging.
@@ -182,3 +184,44 @@ def test_the_working_member_does_not_change_when_socs_wobble_within_the_margin(
         split = split_power(wobbled, request_w, now=now, state=state, settings=config)
         state = split.state
         assert [member_id for member_id, power in split.powers_w.items() if power] == [lead]
+
+
+@PROPERTIES
+@given(
+    st.integers(2, 4),
+    st.lists(st.floats(1, 200), min_size=1, max_size=80),
+    st.sampled_from([1500.0, -1500.0]),
+    st.lists(st.floats(-2, 2), min_size=80, max_size=80),
+)
+def test_rotation_by_throughput_evens_out_what_the_members_moved(
+    count: int, moved_per_step: list[float], request_w: float, soc_noise: list[float]
+) -> None:
+    """The least worn member works until it has moved the margin more than another; then the
+    other takes over. What they moved never drifts further apart than the margin and one step,
+    and each handover is earned (no flapping, whatever the SOCs do meanwhile)."""
+    config = SplitSettings(strategy=Strategy.ROTATION_THROUGHPUT)
+    margin = config.throughput_margin_wh
+    moved = {f"m{i}": 0.0 for i in range(count)}
+    state, lead = SplitState(), None
+    for now, (energy_wh, noise) in enumerate(zip(moved_per_step, soc_noise, strict=False)):
+        site = [
+            Member(
+                member_id=member_id,
+                available=True,
+                soc_percent=50 + noise * (i + 1),
+                capacity_wh=5120,
+                battery_power_w=None,
+                max_charge_w=2500,
+                max_discharge_w=2500,
+                throughput_wh=moved[member_id],
+            )
+            for i, member_id in enumerate(moved)
+        ]
+        split = split_power(site, request_w, now=now, state=state, settings=config)
+        state = split.state
+        (working,) = (member_id for member_id, power in split.powers_w.items() if power)
+        if lead is not None and working != lead:
+            assert moved[lead] > moved[working] + margin, "a handover it had not earned"
+        lead = working
+        moved[working] += energy_wh
+        assert max(moved.values()) - min(moved.values()) <= margin + max(moved_per_step)

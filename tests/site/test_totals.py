@@ -36,6 +36,15 @@ def test_a_member_joining_adds_from_zero_not_its_lifetime() -> None:
     assert totals.charge_wh == 350
 
 
+def test_each_member_has_moved_what_it_charged_and_discharged_since_it_joined() -> None:
+    totals = two_batteries()
+    restored = SiteTotals.from_dict(json.loads(json.dumps(totals.as_dict())))
+    assert (restored.throughput_wh("a"), restored.throughput_wh("b")) == (200, 400)
+    totals.update("c", charge_wh=750_000, discharge_wh=None, now=120)
+    assert totals.throughput_wh("c") is None, "half of it is not its throughput"
+    assert totals.throughput_wh("never-seen") is None
+
+
 def test_nothing_reported_yet_is_unknown() -> None:
     totals = SiteTotals()
     totals.update("a", charge_wh=None, discharge_wh=None, now=0)

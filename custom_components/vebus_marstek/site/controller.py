@@ -201,6 +201,11 @@ class GridController:
         """Forget the command (after a fail-safe wrote something else); keep the meter's pace."""
         self._command_w = _finite_or_zero(command_w)
 
+    def note_interval(self, since_previous_s: float | None) -> None:
+        """Learn the meter's pace from a reading no step acts on (the site is idle or holds a
+        setpoint), so that a meter too slow is known before zero export is asked to start."""
+        self._record_interval(since_previous_s)
+
     def step(
         self,
         grid_w: float | None,

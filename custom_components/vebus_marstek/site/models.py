@@ -25,7 +25,11 @@ class Strategy(StrEnum):
     """How a site request is shared out among the members."""
 
     PROPORTIONAL = "proportional"  # everyone admitted works, in proportion to its energy
-    ROTATION = "rotation"  # one member works; the next ones join only beyond its limit
+    # One member works; the next ones join only beyond its limit. The lead is the member with
+    # the most energy to move (ROTATION, stored under its first name) or the one that has
+    # moved the least energy since it joined the site (ROTATION_THROUGHPUT), to wear evenly.
+    ROTATION = "rotation"
+    ROTATION_THROUGHPUT = "rotation_throughput"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,11 +46,17 @@ class Member:
     floor_soc_percent: float = 0.0  # depth-of-discharge floor: no discharge at or below it
     full_soc_percent: float = 100.0  # no charge at or above it
     can_follow: bool = True  # the firmware accepts remote power control
+    throughput_wh: float | None = None  # charged plus discharged since it joined the site
 
     @property
     def known_soc(self) -> float | None:
         """The state of charge, if reported and a real number."""
         return _finite(self.soc_percent)
+
+    @property
+    def known_throughput_wh(self) -> float | None:
+        """The energy moved since joining the site, if reported and a real number."""
+        return _finite(self.throughput_wh)
 
     @property
     def known_capacity_wh(self) -> float | None:
@@ -121,6 +131,10 @@ class SplitSettings:
     min_hold_s: float = 60.0
     # Another member replaces the working one only when better by this many SOC points.
     lead_margin_percent: float = 5.0
+    # Rotation by throughput: the working member hands over once it has moved this much more
+    # energy than another (a swap every few kWh would wear no better, and every swap costs a
+    # ramp on both batteries).
+    throughput_margin_wh: float = 500.0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,15 +9,20 @@ The request is in W, positive = discharge, negative = charge. Whatever the strat
 * the powers add up to the request whenever the candidates can move it, and to the most they
   can move (with the request's sign) otherwise.
 
-Members are ranked by the energy they can still move (above the floor, or below full), and one
-of them, the lead, is kept until another is better by a margin, so that noise on the SOCs does
-not make the choice flap. Everything a decision remembers is in :class:`SplitState`, passed in
-and returned: no hidden state, and time is the ``now`` argument (monotonic seconds).
+Members are ranked by the energy they can still move (above the floor, or below full), or, for
+rotation by throughput, by how little energy they have moved since they joined the site (the
+one that worked least leads; by energy again when a member does not report it). One of them,
+the lead, is kept until another is better by a margin, so that noise on the SOCs does not make
+the choice flap and throughput hands over in steps rather than at every watt-hour.
+
+Everything a decision remembers is in :class:`SplitState`, passed in and returned: no hidden
+state, and time is the ``now`` argument (monotonic seconds).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 import math
 
 from .models import (
@@ -29,6 +34,8 @@ from .models import (
     SplitState,
     Strategy,
 )
+
+_ROTATIONS = (Strategy.ROTATION, Strategy.ROTATION_THROUGHPUT)
 
 # Scores are in Wh when every candidate knows its capacity. When one does not, energies cannot
 # be compared, so every candidate counts as this capacity: the score becomes its SOC points.
@@ -65,29 +72,29 @@ def split_power(
 
     target = min(abs(request_w), feasible)
     basis = _capacity_basis(candidates)
-    scores = {
+    energy = {
         member.member_id: member.usable_points(direction) / 100 * basis[member.member_id]
         for member in candidates
     }
-    lead = _choose_lead(
-        candidates, scores, basis, state.lead(direction), settings.lead_margin_percent
-    )
-    # The lead first, then the others by what they can still move (input order on ties).
+    ranking = _ranking(candidates, energy, basis, settings)
+    lead = _choose_lead(candidates, ranking, state.lead(direction))
+    # The lead first, then the others by rank (input order on ties).
     order = [
         lead,
         *sorted(
             (member.member_id for member in candidates if member.member_id != lead),
-            key=lambda member_id: -scores[member_id],
+            key=ranking.score,
+            reverse=True,  # still stable: equal ranks keep the input order
         ),
     ]
 
-    if settings.strategy is Strategy.ROTATION:
+    if settings.strategy in _ROTATIONS:
         amounts = _fill_in_order(order, limits, target)
         staged: tuple[ActiveMember, ...] = ()
     else:
         staged = _stage(order, limits, target, direction, state, settings, now)
         working = [active.member_id for active in staged]
-        amounts = _water_fill(working, limits, scores, target)
+        amounts = _water_fill(working, limits, energy, target)
 
     for member_id, amount in amounts.items():
         powers[member_id] = sign * amount
@@ -109,26 +116,58 @@ def _capacity_basis(candidates: Sequence[Member]) -> dict[str, float]:
     return {member_id: capacity or _POINTS_BASIS_WH for member_id, capacity in capacities.items()}
 
 
-def _choose_lead(
+@dataclass(frozen=True, kw_only=True)
+class _Ranking:
+    """Which candidate should work first, and by how much another must beat it to take over.
+
+    ``scores``: higher works first, ties broken by the energy the member can still move.
+    ``margin``: per pair (challenger, lead), how much higher the challenger's score must be.
+    """
+
+    scores: Mapping[str, float]
+    energy: Mapping[str, float]
+    margin: Callable[[str, str], float]
+
+    def score(self, member_id: str) -> tuple[float, float]:
+        return (self.scores[member_id], self.energy[member_id])
+
+
+def _ranking(
     candidates: Sequence[Member],
-    scores: Mapping[str, float],
+    energy: Mapping[str, float],
     basis: Mapping[str, float],
-    previous: str | None,
-    margin_percent: float,
-) -> str:
+    settings: SplitSettings,
+) -> _Ranking:
+    """Rank by throughput when asked and every candidate reports it; otherwise by energy."""
+    throughputs = {member.member_id: member.known_throughput_wh for member in candidates}
+    if settings.strategy is Strategy.ROTATION_THROUGHPUT and None not in throughputs.values():
+        return _Ranking(
+            # The member that moved the least leads; the others catch up with it.
+            scores={member_id: -(wh or 0.0) for member_id, wh in throughputs.items()},
+            energy=energy,
+            margin=lambda _challenger, _lead: settings.throughput_margin_wh,
+        )
+
+    def soc_margin(challenger: str, lead: str) -> float:
+        # In SOC points of the larger battery of the two: a wobble of less than half the
+        # margin on each SOC can then never make a challenger win.
+        return settings.lead_margin_percent / 100 * max(basis[challenger], basis[lead])
+
+    return _Ranking(scores=energy, energy=energy, margin=soc_margin)
+
+
+def _choose_lead(candidates: Sequence[Member], ranking: _Ranking, previous: str | None) -> str:
     """The working member: the previous one unless another beats it by the margin."""
-    best = max(candidates, key=lambda member: scores[member.member_id]).member_id
-    if previous is None or previous not in scores:
-        return best  # first decision, or the previous lead cannot serve any more
-
-    def beats_previous(member_id: str) -> bool:
-        # The margin is in SOC points of the larger battery of the two: a wobble of less than
-        # half the margin on each SOC can then never make a challenger win.
-        margin_wh = margin_percent / 100 * max(basis[member_id], basis[previous])
-        return scores[member_id] > scores[previous] + margin_wh
-
-    challengers = [m.member_id for m in candidates if beats_previous(m.member_id)]
-    return max(challengers, key=lambda member_id: scores[member_id]) if challengers else previous
+    ids = [member.member_id for member in candidates]
+    if previous is None or previous not in ranking.scores:
+        return max(ids, key=ranking.score)  # first decision, or the lead cannot serve any more
+    scores = ranking.scores
+    challengers = [
+        member_id
+        for member_id in ids
+        if scores[member_id] > scores[previous] + ranking.margin(member_id, previous)
+    ]
+    return max(challengers, key=ranking.score) if challengers else previous
 
 
 def _stage(

@@ -88,6 +88,16 @@ class SiteTotals:
         """Energy out of the site's batteries; None until some member has reported it."""
         return _sum(self._retired_discharge_wh, self._discharge)
 
+    def throughput_wh(self, member_id: str) -> float | None:
+        """What one member charged plus discharged since it joined; None until it reported both.
+
+        Rotation by throughput evens this out, so it counts from the same start as the totals:
+        a battery's life before the site says nothing about the work the site gave it.
+        """
+        charged = _value(self._charge, member_id)
+        discharged = _value(self._discharge, member_id)
+        return None if charged is None or discharged is None else charged + discharged
+
     @property
     def members(self) -> tuple[str, ...]:
         """The members whose totals are in the sums (reported once at least, not retired)."""
