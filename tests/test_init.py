@@ -11,7 +11,12 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.vebus_marstek.const import DOMAIN
+from custom_components.vebus_marstek.const import (
+    CONF_DEVICE_KIND,
+    DOMAIN,
+    DeviceKind,
+    entry_kind,
+)
 from simulators.marstek import MarstekSimulator
 from simulators.vebus import VebusSimulator
 from tests.registry import our_device
@@ -105,6 +110,36 @@ async def test_marstek_unresolvable_host_retries(hass: HomeAssistant, port: int)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_a_battery_added_before_vebus_support_is_migrated_and_loads(
+    hass: HomeAssistant, simulator: MarstekSimulator, port: int
+) -> None:
+    """Entries of version 1.1 say nothing of their kind: they are batteries, and say so now."""
+    current = make_entry(port)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=current.title,
+        unique_id=current.unique_id,
+        data={key: value for key, value in current.data.items() if key != CONF_DEVICE_KIND},
+        options=current.options,
+        version=1,
+        minor_version=1,
+    )
+    assert entry_kind(entry) is DeviceKind.MARSTEK, "read as a battery until it is migrated"
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert (entry.version, entry.minor_version) == (1, 2)
+    assert entry.data == {**current.data, CONF_DEVICE_KIND: "marstek"}
+    assert await hass.config_entries.async_unload(entry.entry_id)
+
+
+def test_an_entry_that_says_no_kind_is_refused_once_kinds_are_written() -> None:
+    entry = MockConfigEntry(domain=DOMAIN, data={}, version=1, minor_version=2)
+    with pytest.raises(ValueError, match="says no device kind"):
+        entry_kind(entry)
 
 
 # --- VE.Bus ---------------------------------------------------------------------------------

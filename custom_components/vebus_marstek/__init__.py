@@ -7,7 +7,9 @@ from homeassistant.helpers import config_validation as cv, issue_registry as ir
 from homeassistant.helpers.typing import ConfigType
 
 from .const import (
+    CONF_DEVICE_KIND,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
     ISSUE_API_SILENT,
     ISSUE_PORT_MISSING,
     ISSUE_PV1_IN_WATTS,
@@ -30,6 +32,20 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     """Register the actions and start looking for batteries on the LAN."""
     async_setup_services(hass)
     async_start_background_discovery(hass)
+    return True
+
+
+async def async_migrate_entry(hass: HomeAssistant, entry: VebusMarstekConfigEntry) -> bool:
+    """Write the kind into entries from before VE.Bus.
+
+    Home Assistant itself refuses an entry of a later major version (after a downgrade).
+    """
+    if entry.minor_version < ENTRY_MINOR_VERSION:
+        hass.config_entries.async_update_entry(
+            entry,
+            data={**entry.data, CONF_DEVICE_KIND: entry_kind(entry).value},
+            minor_version=ENTRY_MINOR_VERSION,
+        )
     return True
 
 

@@ -52,6 +52,8 @@ from .const import (
     DEFAULT_SLOW_INTERVAL,
     DEFAULT_VEBUS_FAST_INTERVAL,
     DOMAIN,
+    ENTRY_MINOR_VERSION,
+    ENTRY_VERSION,
     LOGGER,
     MAX_POLL_INTERVAL,
     MAX_VEBUS_FAST_INTERVAL,
@@ -229,8 +231,8 @@ def _port_of(user_input: Mapping[str, object]) -> int:
 class VebusMarstekConfigFlow(ConfigFlow, domain=DOMAIN):
     """Add a battery by address, by broadcast scan, or from a discovery."""
 
-    VERSION = 1
-    MINOR_VERSION = 1
+    VERSION = ENTRY_VERSION
+    MINOR_VERSION = ENTRY_MINOR_VERSION
 
     def __init__(self) -> None:
         """Nothing found yet."""

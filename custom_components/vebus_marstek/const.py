@@ -25,9 +25,22 @@ class DeviceKind(StrEnum):
 CONF_DEVICE_KIND: Final = "device_kind"
 
 
+# Entries are at 1.2 since they all say their kind. Those written at 1.1, before VE.Bus came,
+# hold none: they are all Marstek. Setting them up migrates them (async_migrate_entry); a
+# disabled one is not set up, so it can still be read as 1.1 here.
+ENTRY_VERSION: Final = 1
+ENTRY_MINOR_VERSION: Final = 2
+_KIND_BEFORE_VEBUS: Final = DeviceKind.MARSTEK
+
+
 def entry_kind(entry: ConfigEntry) -> DeviceKind:
-    """The kind of device an entry talks to (entries from before VE.Bus are Marstek)."""
-    return DeviceKind(entry.data.get(CONF_DEVICE_KIND, DeviceKind.MARSTEK))
+    """The kind of device an entry talks to."""
+    kind = entry.data.get(CONF_DEVICE_KIND)
+    if isinstance(kind, str):
+        return DeviceKind(kind)
+    if (entry.version, entry.minor_version) < (ENTRY_VERSION, 2):
+        return _KIND_BEFORE_VEBUS
+    raise ValueError(f"config entry {entry.entry_id} says no device kind")
 
 
 CONF_BLE_MAC: Final = "ble_mac"
