@@ -36,7 +36,6 @@ from .messages import (
     TEMPERATURE_MIN_C,
     Method,
     TemperatureReading,
-    battery_temperature,
     ble_advertising_params,
     dod_params,
     led_params,
@@ -44,7 +43,7 @@ from .messages import (
     manual_slot_params,
     normalise_ip,
     normalise_mac,
-    parse_battery_status,
+    parse_battery_status_and_temperature,
     parse_ble_status,
     parse_device,
     parse_es_status,
@@ -291,8 +290,9 @@ class MarstekClient:
         """Bat.GetStatus."""
         reply = await self._read(Method.BATTERY_STATUS, STATUS_PARAMS)
         profile = await self._profile()
-        self._log_implausible_temperature(battery_temperature(reply.result, profile), profile)
-        return parse_battery_status(reply.result, profile)
+        status, temperature = parse_battery_status_and_temperature(reply.result, profile)
+        self._log_implausible_temperature(temperature, profile)
+        return status
 
     def _log_implausible_temperature(
         self, reading: TemperatureReading | None, profile: FirmwareProfile

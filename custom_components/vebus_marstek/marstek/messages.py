@@ -395,12 +395,19 @@ def battery_temperature(result: JsonObject, profile: FirmwareProfile) -> Tempera
 
 def parse_battery_status(result: JsonObject, profile: FirmwareProfile) -> BatteryStatus:
     """Bat.GetStatus, with a plausibility check on temperature and remaining capacity."""
+    return parse_battery_status_and_temperature(result, profile)[0]
+
+
+def parse_battery_status_and_temperature(
+    result: JsonObject, profile: FirmwareProfile
+) -> tuple[BatteryStatus, TemperatureReading | None]:
+    """Bat.GetStatus, and how its temperature was read (for a client to report a bad one)."""
     temperature = battery_temperature(result, profile)
     rated = _non_negative(number(result, "rated_capacity"))
     remaining = _non_negative(number(result, "bat_capacity", profile.capacity_scale))
     if remaining is not None and rated and remaining > rated * 1.5:
         remaining = None
-    return BatteryStatus(
+    status = BatteryStatus(
         soc=_percentage(number(result, "soc")),
         charge_allowed=flag(result, "charg_flag"),
         discharge_allowed=flag(result, "dischrg_flag"),
@@ -410,6 +417,7 @@ def parse_battery_status(result: JsonObject, profile: FirmwareProfile) -> Batter
         voltage_v=number(result, "bat_voltage", 0.01),
         current_a=number(result, "bat_current", 0.01),
     )
+    return status, temperature
 
 
 def parse_wifi_status(result: JsonObject) -> WifiStatus:
