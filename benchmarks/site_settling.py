@@ -150,7 +150,8 @@ class Link(Protocol):
     member_id: str
     name: str
     policy: WritePolicy
-    read_at: float | None  # when the last poll finished (monotonic)
+    read_at: float | None  # when the last poll that read the device finished (monotonic)
+    wake: asyncio.Event  # set: poll now, as a coordinator's requested refresh does
 
     def member(self) -> Member:
         """The member as the split sees it, from the last poll."""
@@ -163,6 +164,9 @@ class Link(Protocol):
 
     async def poll(self) -> None:
         """One refresh, as the member's coordinator makes it."""
+
+    def read_back(self) -> None:
+        """The site asks for one read after a write, as ``site_drivers.py`` does."""
 
     async def write(self, power_w: int, hold_s: float | None) -> None:
         """Ask for ``power_w`` of battery power, as the site's driver does."""
@@ -191,6 +195,7 @@ class Venus:
         self.mode: ModeStatus | None = None
         self.capacity_wh: float | None = None
         self.read_at: float | None = None
+        self.wake = asyncio.Event()
         # The coordinator staggers batteries on one LAN by their MAC (a share of the spacing).
         spacing_s = self.client.pacing.spacing_s
         self.stagger_s = int(sim.state.ble_mac[-4:], 16) % 1000 / 1000 * spacing_s
@@ -201,14 +206,20 @@ class Venus:
         self.capacity_wh = (await self.client.read_battery_status()).rated_capacity_wh
 
     async def poll(self) -> None:
-        # The coordinator skips a cycle while a write holds the device, keeping its data.
-        if not (self.client.writing and self.es is not None):
-            await asyncio.sleep(self.stagger_s)
-            with contextlib.suppress(MarstekError):
-                self.es = await self.client.read_es_status()
-                self.mode = await self.client.read_mode()
-                await self.client.read_meter_status()
-        self.read_at = time.monotonic()
+        # The coordinator skips a cycle while a write holds the device, keeping its data; the
+        # site does not take such a cycle, nor a failed one, for a read.
+        if self.client.writing and self.es is not None:
+            return
+        await asyncio.sleep(self.stagger_s)
+        with contextlib.suppress(MarstekError):
+            self.es = await self.client.read_es_status()
+            self.mode = await self.client.read_mode()
+            await self.client.read_meter_status()
+            self.read_at = time.monotonic()
+
+    def read_back(self) -> None:
+        # MarstekDriver.read_back: the coordinator's requested refresh, one fast cycle now.
+        self.wake.set()
 
     def member(self) -> Member:
         es = self.es
@@ -253,6 +264,7 @@ class MultiPlus:
         self.unit: UnitInfo | None = None
         self.status: VebusStatus | None = None
         self.read_at: float | None = None
+        self.wake = asyncio.Event()  # never set: read every second, no read-back is asked
         self.pacing = TierPacing(period_s=self.poll_every_s, asked_slow_s=DEFAULT_POLL_INTERVAL)
         self.setpoint_writes = 0
 
@@ -275,7 +287,7 @@ class MultiPlus:
                 client, unit, reads if slow else fast_reads(reads), self.status
             )
             self.pacing.record(started, time.monotonic() - started, slow=slow)
-        self.read_at = time.monotonic()
+            self.read_at = time.monotonic()
 
     def member(self) -> Member:
         status = self.status
@@ -300,6 +312,9 @@ class MultiPlus:
         loads = output_power(self.status) if self.status else None
         self.setpoint_writes += 1
         await self._connected()[0].hold_ess_setpoint(round(power_w - (loads or 0.0)))
+
+    def read_back(self) -> None:
+        """Never asked: its policy wants no read-back."""
 
     async def restore(self) -> None:
         await self._connected()[0].release_ess_setpoint()
@@ -329,6 +344,7 @@ class Diagnostics:
     writes: list[WriteEntry] = field(default_factory=list)
     steps: int = 0
     exclusions: list[tuple[float, str]] = field(default_factory=list)
+    read_backs: list[tuple[float, str]] = field(default_factory=list)  # when, which member
     timeline: list[str] = field(default_factory=list)
 
 
@@ -400,14 +416,16 @@ class Site:
             self._note_step(request)
         else:
             request = loop.last_request_w
-        if request is None:
-            return
-        for member_id, write in loop.plan(members, request, now):
-            # Started eagerly, as Home Assistant starts it: the lock is taken before the next
-            # step can plan the same write again.
-            task = asyncio.Task(self._write(member_id, write), eager_start=True)
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
+        if request is not None:
+            for member_id, write in loop.plan(members, request, now):
+                # Started eagerly, as Home Assistant starts it: the lock is taken before the
+                # next step can plan the same write again.
+                task = asyncio.Task(self._write(member_id, write), eager_start=True)
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        for member_id in loop.read_backs_due(now):
+            self.diagnostics.read_backs.append((now - self.t0, member_id))
+            self.links[member_id].read_back()
 
     def _note_exclusions(self, members: Sequence[Member], now: float) -> None:
         for member in members:
@@ -530,6 +548,7 @@ class RunResult:
     meter_s: float
     steps: tuple[StepResult, ...]
     writes_per_hour: dict[str, float]
+    requests_per_hour: dict[str, float]  # every request each Venus received, reads included
     diagnostics: Diagnostics
     late_s: float  # the event loop's worst lateness on the recorder's schedule
 
@@ -567,18 +586,28 @@ async def _poll_loop(
 ) -> None:
     """As the member's coordinator, after waiting ``wait_s``: the Venus waits its interval
     after each refresh, the MultiPlus's period runs from one refresh's start to the next (with
-    at least 0.2 s between them)."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), wait_s)
+    at least 0.2 s between them). A requested refresh (``link.wake``, the site's read-back)
+    comes at once and, as in Home Assistant, the next poll a whole interval after it."""
+    await _sleep(wait_s, stop, link.wake)
     while not stop.is_set():
+        link.wake.clear()
         started = time.monotonic()
         await link.poll()
         controller.member_refreshed(link.member_id)
         wait_s = link.poll_every_s
         if isinstance(link, MultiPlus):
             wait_s = max(link.poll_every_s - (time.monotonic() - started), VEBUS_MIN_PAUSE_S)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), wait_s)
+        await _sleep(wait_s, stop, link.wake)
+
+
+async def _sleep(seconds: float, *events: asyncio.Event) -> None:
+    """Wait ``seconds``, or less if one of ``events`` is set."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 async def _run(
@@ -615,6 +644,9 @@ async def _run(
         for link in house.links
         if isinstance(link, Venus)
     }
+    requests_before = {
+        link.member_id: len(link.sim.requests) for link in house.links if isinstance(link, Venus)
+    }
     recorder = asyncio.create_task(_every(SAMPLE_S, stop, record))
     loops = [
         asyncio.create_task(_every(meter_s, stop, read_meter)),
@@ -630,11 +662,13 @@ async def _run(
     await asyncio.gather(*loops)
     # Writes as the devices saw them: ES.SetMode requests (retries included), ESS setpoints.
     writes: dict[str, int] = {}
+    requests: dict[str, int] = {}
     for link in house.links:
         if isinstance(link, Venus):
             writes[link.name] = (
                 len(link.sim.requests_for("ES.SetMode")) - set_mode_before[link.member_id]
             )
+            requests[link.name] = len(link.sim.requests) - requests_before[link.member_id]
         else:
             writes[link.name] = link.setpoint_writes - setpoint_writes_before[link.member_id]
     await controller.finish()
@@ -644,6 +678,7 @@ async def _run(
         meter_s=meter_s,
         steps=tuple(_step_result(samples, step) for step in scenario.steps),
         writes_per_hour={name: count * 3600 / duration_s for name, count in writes.items()},
+        requests_per_hour={name: count * 3600 / duration_s for name, count in requests.items()},
         diagnostics=controller.diagnostics,
         late_s=late_s,
     )
@@ -767,8 +802,14 @@ async def _main(venus_poll_s: float, verbose: bool) -> None:
         f"{steps[0].until_s - steps[0].at_s:.0f} s after each step; each Venus polled every "
         f"{house.links[0].poll_every_s:.0f} s; "
         + "; ".join(f"{run.label}, {run.meter_s:.0f} s meter: {_brief(run)}" for run in runs)
-        + f"; the site (1 s meter) made {site.steps} controller steps; the event loop was late "
-        f"by at most {max(run.late_s for run in runs) * 1000:.0f} ms."
+        + f"; the site (1 s meter) made {site.steps} controller steps; requests per hour to "
+        "each Venus, reads and writes: "
+        + "; ".join(
+            f"{run.label}, {run.meter_s:.0f} s meter: "
+            + ", ".join(f"{rate:.0f}" for rate in run.requests_per_hour.values())
+            for run in runs
+        )
+        + f"; the event loop was late by at most {max(run.late_s for run in runs) * 1000:.0f} ms."
     )
     if verbose:
         for run in runs:
@@ -789,6 +830,7 @@ def _print_diagnostics(run: RunResult) -> None:
     print(f"\n## {run.label}, {run.meter_s:.0f} s meter")
     print(f"{diagnostics.steps} controller steps; exclusions: {diagnostics.exclusions or 'none'}")
     print("writes:", dict(sorted(reasons.items())))
+    print("read-backs asked:", [f"{at:.1f} s {member}" for at, member in diagnostics.read_backs])
     for entry in diagnostics.writes:
         status = "" if entry.ok else " FAILED"
         print(

@@ -38,10 +38,11 @@ from simulators.marstek import MarstekSimulator
 from simulators.marstek.wire import Mode
 from simulators.vebus import VebusSimulator
 from tests.actions import call
-from tests.conftest import FakeClock, make_vebus_entry, refresh
+from tests.conftest import VEBUS_ENTRY_ID, FakeClock, make_vebus_entry, refresh
 from tests.sites import make_site, start_site
 
 SITE_ENTRY_ID = "01JTESTSITECONTROL00000000"
+MARSTEK_ENTRY_ID = "01JTESTMARSTEKENTRY0000000"
 GRID = "sensor.p1_meter_power"
 
 
@@ -537,3 +538,93 @@ async def test_a_venus_at_its_depth_of_discharge_is_not_asked_to_discharge(
     diagnostics = await async_get_config_entry_diagnostics(hass, site)
     assert {member for member, *_ in writes(diagnostics)} == {init_vebus.entry_id}
     assert passive_powers(simulator) == []
+
+
+async def test_a_venus_is_read_back_once_a_settling_time_after_a_write(
+    hass: HomeAssistant, site: MockConfigEntry, site_clock: FakeClock, simulator: MarstekSimulator
+) -> None:
+    """Polled every 30 s, the Venus is read once more 10 s after the site wrote it, so the site
+    knows what it does then; once only, until the next write."""
+    await set_setpoint(hass, site, 1000)
+    await set_mode(hass, site, "setpoint")
+    assert len(passive_powers(simulator)) == 1
+    reads = len(simulator.requests_for("ES.GetStatus"))
+    for seconds, new_reads in ((5, 0), (5, 1), (5, 0), (5, 0)):
+        site_clock.tick(seconds)
+        await site.runtime_data.async_refresh()  # the site's own check
+        await settle(hass, site)
+        assert len(simulator.requests_for("ES.GetStatus")) - reads == new_reads
+        reads += new_reads
+    await set_setpoint(hass, site, 2000)  # a new write: read back 10 s later again
+    assert len(passive_powers(simulator)) == 2
+    site_clock.tick(10)
+    await site.runtime_data.async_refresh()
+    await settle(hass, site)
+    assert len(simulator.requests_for("ES.GetStatus")) == reads + 1
+
+
+async def test_a_cycle_that_kept_the_last_values_is_not_taken_for_a_read_back(
+    hass: HomeAssistant,
+    site: MockConfigEntry,
+    site_clock: FakeClock,
+    init_integration: MockConfigEntry,
+    simulator: MarstekSimulator,
+) -> None:
+    """The Venus was in Auto before the site's first write; a cycle that gets no answer keeps
+    showing Auto. Taken for a reading after the write, it would make the site send again."""
+    await set_setpoint(hass, site, 1000)
+    await set_mode(hass, site, "setpoint")
+    simulator.faults.silent = True
+    site_clock.tick(12)
+    await refresh(init_integration)  # silent: the coordinator keeps what it had
+    await settle(hass, site)
+    diagnostics = await async_get_config_entry_diagnostics(hass, site)
+    venus = [write[2] for write in writes(diagnostics) if write[0] == init_integration.entry_id]
+    assert venus == ["start"]
+
+
+@pytest.mark.parametrize(
+    ("strategy", "working"),
+    [("rotation", VEBUS_ENTRY_ID), ("rotation_throughput", MARSTEK_ENTRY_ID)],
+)
+async def test_rotation_by_throughput_lets_the_least_worn_battery_work(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    site_clock: FakeClock,
+    init_integration: MockConfigEntry,
+    init_vebus: MockConfigEntry,
+    strategy: str,
+    working: str,
+) -> None:
+    """The MultiPlus has more energy to give (7.5 kWh against 2.9) but has already moved 1 kWh
+    for the site, the Venus nothing: by throughput the Venus works, by charge the MultiPlus."""
+    hass_storage[f"{DOMAIN}.{SITE_ENTRY_ID}"] = {
+        "version": 1,
+        "key": f"{DOMAIN}.{SITE_ENTRY_ID}",
+        "data": {
+            "totals": {
+                "members": {
+                    VEBUS_ENTRY_ID: {
+                        # Its own counters start from 0 in this test: the site had counted
+                        # 1 kWh on top of what they say now.
+                        "charge": {"offset": 1000, "last_raw": 0, "joined_at": 0},
+                        "discharge": {"offset": 0, "last_raw": 0, "joined_at": 0},
+                    }
+                }
+            }
+        },
+    }
+    hass.states.async_set(GRID, "300", {"unit_of_measurement": "W"})
+    site = make_site(
+        SITE_ENTRY_ID,
+        [init_integration.entry_id, init_vebus.entry_id],
+        options={CONF_SPLIT_STRATEGY: strategy},
+        **{CONF_GRID_SENSOR: GRID, CONF_GRID_SIGN: "import_positive"},
+    )
+    await start_site(hass, site)
+    await set_setpoint(hass, site, 1000)
+    await set_mode(hass, site, "setpoint")
+    diagnostics = await async_get_config_entry_diagnostics(hass, site)
+    assert [(member, power) for member, power, _, _ in writes(diagnostics)] == [(working, 1000)]
+    moved = {m["entry_id"]: m["member"]["throughput_wh"] for m in diagnostics["members"]}
+    assert moved[VEBUS_ENTRY_ID] >= 1000 > moved[MARSTEK_ENTRY_ID] + 500

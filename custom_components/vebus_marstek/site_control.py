@@ -83,6 +83,7 @@ class SiteControl:
         self.stopped_because: str | None = None
         self._driven: dict[str, _Driven] = {}
         self._refreshed_at: dict[str, float] = {}  # when each member's data was last read
+        self._data_seen: dict[str, object] = {}  # the data each member's last read produced
         self._grid_seen_at: datetime | None = None
         self._grid_since_s: float | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -136,15 +137,21 @@ class SiteControl:
         since = None if self._grid_seen_at is None else (at - self._grid_seen_at).total_seconds()
         self._grid_seen_at = at
         self._grid_since_s = since
-        if self.mode not in _CONTROL_MODES:
+        if self.mode not in _CONTROL_MODES and grid_w is not None:
             # Learn the meter's pace anyway, so a meter too slow is refused before it starts.
-            self.controller.step(
-                grid_w, since_previous_s=since, battery_w=None, max_charge_w=0, max_discharge_w=0
-            )
-            self.controller.reset()
+            self.controller.note_interval(since)
 
     def member_refreshed(self, member_id: str) -> None:
-        """A member's coordinator read the device: its values are as of now."""
+        """A member's coordinator told its listeners; its values are as of now if it read the
+        device. It also tells them after a write, and after a cycle that kept its last values
+        (a Venus skips reading while a write holds it, a short outage keeps what it had): such
+        values are as old as before, and taken for a read-back they would judge a write by what
+        the member did before it."""
+        coordinator = self._member_coordinator(member_id)
+        data = None if coordinator is None else coordinator.data
+        if data is not None and data is self._data_seen.get(member_id):
+            return
+        self._data_seen[member_id] = data
         self._refreshed_at[member_id] = monotonic()
 
     def step(
@@ -168,10 +175,11 @@ class SiteControl:
         if reason := self._meter_too_slow():
             self.stop(reason)
             return
-        if request is None:
-            return
-        for member_id, write in loop.plan(members, request, now):
-            self._send(member_id, write)
+        if request is not None:
+            for member_id, write in loop.plan(members, request, now):
+                self._send(member_id, write)
+        for member_id in loop.read_backs_due(now):
+            self._read_back(member_id)
 
     @property
     def last_request_w(self) -> float | None:
@@ -246,6 +254,12 @@ class SiteControl:
 
         # Started at once: the lock is taken before the next step could plan it again.
         self._track(write())
+
+    def _read_back(self, member_id: str) -> None:
+        """One extra read of a member, through its own coordinator (its refresh reaches the
+        site as any other, and postpones the member's next poll)."""
+        if (driven := self._driven.get(member_id)) is not None:
+            self._track(driven.driver.read_back())
 
     # --- letting go -------------------------------------------------------------------------
 

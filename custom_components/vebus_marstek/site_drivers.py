@@ -38,6 +38,9 @@ class MemberDriver(Protocol):
     async def write(self, power_w: int, hold_s: float | None) -> None:
         """Ask the member for ``power_w`` (battery power, + = discharging)."""
 
+    async def read_back(self) -> None:
+        """Read the member once now, after a write (its policy says whether it is ever asked)."""
+
     async def restore(self) -> str:
         """Put the member back as it was before the site; says what it wrote."""
 
@@ -78,6 +81,13 @@ class MarstekDriver:
             passive=await coordinator.client.set_passive(power_w, duration)
         )
 
+    async def read_back(self) -> None:
+        """One fast cycle of the coordinator now (ES.GetStatus, ES.GetMode, EM.GetStatus); its
+        next poll then comes a whole interval later. Not debounced: the site's pacing already
+        asks at most once per write, a settling time after it, so never more than once every
+        10 s, and a cooldown would only push the read past the next write."""
+        await self.coordinator.async_refresh()
+
     async def restore(self) -> str:
         """Back to the mode read before the site's first write."""
         client = self.coordinator.client
@@ -114,6 +124,9 @@ class VebusDriver:
         data = self.coordinator.data
         loads = 0.0 if data is None else output_power(data.status) or 0.0
         await self.coordinator.client.hold_ess_setpoint(round(power_w - loads))
+
+    async def read_back(self) -> None:
+        """Nothing: the unit is read every second anyway (its policy never asks)."""
 
     async def restore(self) -> str:
         """Stop holding and write 0: the ESS assistant does its own thing again."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from custom_components.vebus_marstek.site import (
     MARSTEK_PASSIVE,
     VEBUS_ESS,
@@ -104,9 +107,77 @@ def test_letting_go_names_the_members_and_starts_afresh() -> None:
     assert reasons == [WriteReason.START, WriteReason.START]
 
 
+def unit_state(**kwargs: Any) -> MemberState:
+    """A VE.Bus unit with ESS, written every 2 s at most."""
+    return replace(state("unit", **kwargs), policy=VEBUS_ESS)
+
+
 def test_an_ess_unit_and_a_venus_are_paced_by_their_own_policies() -> None:
     loop = SiteLoop()
-    venus = state("venus")
-    unit = MemberState(**{**vars(state("unit")), "policy": VEBUS_ESS})
-    send_all(loop, [venus, unit], 2000, now=0)
-    assert send_all(loop, [venus, unit], 4000, now=3) == {"unit": 2000}  # the Venus waits 10 s
+    venus, unit = state("venus"), unit_state()
+    first = send_all(loop, [venus, unit], 2000, now=0)
+    assert set(first) == {"venus", "unit"}
+    again = send_all(loop, [venus, unit], 4000, now=3)
+    assert list(again) == ["unit"]  # the Venus waits 10 s
+    assert send_all(loop, [venus, unit], 4000, now=10) != {}  # then its share goes out
+
+
+def test_a_member_that_cannot_be_written_yet_keeps_its_power_and_the_others_take_the_rest() -> None:
+    """The Venus may be written again only 10 s after its last write: until then it delivers
+    what it was sent, and the unit (written every 2 s) covers the rest of a new request."""
+    loop = SiteLoop()
+    venus, unit = state("venus"), unit_state()
+    first = send_all(loop, [venus, unit], 2000, now=0)
+    again = send_all(loop, [venus, unit], 3000, now=3)
+    assert again == {"unit": 3000 - first["venus"]}
+
+
+def test_a_change_within_a_members_deadband_goes_to_the_others() -> None:
+    """60 W more is 30 W a member: not worth a Venus write (50 W deadband), so the Venus keeps
+    its power and the unit takes the whole 60 W rather than its half of it."""
+    loop = SiteLoop()
+    venus, unit = state("venus"), unit_state()
+    first = send_all(loop, [venus, unit], 2000, now=0)
+    assert send_all(loop, [venus, unit], 2060, now=30) == {"unit": first["unit"] + 60}
+
+
+def test_a_read_back_is_asked_for_once_a_settling_time_after_a_write() -> None:
+    loop = SiteLoop()
+    send_all(loop, [state("a", read_at=0.0)], 1000, now=0)
+    loop.observe([state("a", read_at=0.0)], now=9)
+    assert loop.read_backs_due(now=9) == []
+    loop.observe([state("a", read_at=0.0)], now=10)
+    assert loop.read_backs_due(now=10) == ["a"]
+    loop.observe([state("a", read_at=0.0)], now=11)
+    assert loop.read_backs_due(now=11) == []  # asked already: no second read for one write
+    send_all(loop, [state("a", measured_w=1000.0, read_at=12.0)], 2000, now=20)
+    loop.observe([state("a", measured_w=1000.0, read_at=12.0)], now=30)
+    assert loop.read_backs_due(now=30) == ["a"]
+
+
+def test_a_member_its_own_polling_read_after_the_write_needs_no_read_back() -> None:
+    loop = SiteLoop()
+    send_all(loop, [state("a", read_at=0.0)], 1000, now=0)
+    loop.observe([state("a", measured_w=1000.0, read_at=10.5)], now=11)
+    assert loop.read_backs_due(now=11) == []
+
+
+def test_a_member_with_a_write_on_its_way_is_read_after_that_write() -> None:
+    loop = SiteLoop()
+    send_all(loop, [state("a", read_at=0.0)], 1000, now=0)
+    members = loop.observe([state("a", read_at=0.0)], now=10)
+    planned = loop.plan(members, 2000, now=10)  # sent, not landed yet
+    assert [member_id for member_id, _ in planned] == ["a"]
+    assert loop.read_backs_due(now=10) == []
+    loop.observe([state("a", read_at=0.0, busy=True)], now=11)
+    assert loop.read_backs_due(now=11) == []
+    loop.sent("a", planned[0][1], now=11.5, result=WriteResult.OK)
+    loop.observe([state("a", read_at=0.0)], now=21.5)
+    assert loop.read_backs_due(now=21.5) == ["a"]
+
+
+def test_a_unit_is_never_asked_for_a_read_back() -> None:
+    loop = SiteLoop()
+    send_all(loop, [unit_state(read_at=0.0)], 1000, now=0)
+    loop.observe([unit_state(read_at=0.0)], now=60)
+    assert loop.read_backs_due(now=60) == []

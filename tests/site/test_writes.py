@@ -105,6 +105,45 @@ def test_one_reading_counts_once_however_often_it_is_looked_at() -> None:
     assert not writes.excluded(15)
 
 
+def test_a_read_back_is_asked_for_once_a_settling_time_after_each_write() -> None:
+    writes = MemberWrites(MARSTEK_PASSIVE)
+    assert not writes.read_back_due(now=0)  # nothing written yet
+    send(writes, 800, now=0)
+    assert not writes.read_back_due(now=9.9)  # the battery may still be ramping
+    assert writes.read_back_due(now=10)
+    writes.read_back_asked()
+    assert not writes.read_back_due(now=10.5)  # once per write, even if no reading comes
+    assert not writes.read_back_due(now=29)
+    send(writes, 1500, now=30)
+    assert not writes.read_back_due(now=39.9)
+    assert writes.read_back_due(now=40)  # the next write asks again
+
+
+def test_a_reading_of_its_own_after_the_write_makes_the_read_back_needless() -> None:
+    writes = MemberWrites(MARSTEK_PASSIVE)
+    send(writes, 800, now=0)
+    writes.read_back(in_mode=True, measured_w=0.0, now=4)  # read before it settled: says nothing
+    assert writes.read_back_due(now=10)
+    writes.read_back(in_mode=True, measured_w=800.0, now=11)  # its own poll came first
+    assert not writes.read_back_due(now=12)
+
+
+def test_a_failed_write_is_read_back_too() -> None:
+    """An unconfirmed Passive command may or may not have taken: only a read can tell."""
+    writes = MemberWrites(MARSTEK_PASSIVE)
+    send(writes, 800, now=0)
+    planned = writes.plan(1500, now=10)
+    assert planned is not None
+    writes.sent(planned, now=10, result=WriteResult.FAILED)
+    assert writes.read_back_due(now=20)
+
+
+def test_a_unit_read_every_second_never_asks_for_a_read_back() -> None:
+    writes = MemberWrites(VEBUS_ESS)
+    send(writes, 800, now=0)
+    assert not writes.read_back_due(now=100)
+
+
 def test_a_member_that_follows_is_not_written_again() -> None:
     writes = MemberWrites(MARSTEK_PASSIVE)
     send(writes, 2000, now=0)

@@ -7,7 +7,9 @@ the writes the loop plans, reporting how each went (:meth:`SiteLoop.sent`). A st
 1. :meth:`SiteLoop.observe`: each driven member's read-back, then the members as the split
    sees them (limits from what the site may ask; those left out cannot follow);
 2. the request: a setpoint, or :meth:`SiteLoop.grid_request` for a new meter reading;
-3. :meth:`SiteLoop.plan`: the split, and for each member the write its pacing allows now.
+3. :meth:`SiteLoop.plan`: the split, and for each member the write its pacing allows now;
+4. :meth:`SiteLoop.read_backs_due`: the members to read once now, a settling time after a
+   write, when their own polling has not read them since.
 
 No Home Assistant imports; times are monotonic seconds passed in by the caller.
 """
@@ -53,10 +55,15 @@ class SiteLoop:
         self.last_request_w: float | None = None
         self._split_state = SplitState()
         self._states: dict[str, MemberState] = {}
+        self._pending: dict[str, int] = {}  # writes planned and not yet reported sent
 
     def observe(self, states: Sequence[MemberState], now: float) -> list[Member]:
         """Take the members' read-backs; the members as the split may use them."""
         self._states = {state.member.member_id: state for state in states}
+        for member_id in list(self._pending):
+            state = self._states.get(member_id)
+            if state is None or not state.busy:
+                del self._pending[member_id]  # landed, or never started
         for member_id, driven in self.writes.items():
             read = self._states.get(member_id)
             if read is not None and read.read_at is not None:
@@ -116,14 +123,43 @@ class SiteLoop:
     def plan(
         self, members: Sequence[Member], request_w: float, now: float
     ) -> list[tuple[str, PlannedWrite]]:
-        """Split ``request_w`` and say which writes to send now, member by member."""
+        """Split ``request_w`` and say which writes to send now, member by member.
+
+        A member that gets no write now (its pacing, its deadband, a write still on its way)
+        goes on delivering what it was last sent, whatever its share: the others are given the
+        rest of the request. Without that, a Venus that may be written only every 10 s holds
+        its share of a change back for up to 10 s while a unit written every 2 s sits idle at
+        its own share, and the grid stays off by the difference.
+        """
         split = split_power(
             members, request_w, now=now, state=self._split_state, settings=self.split_settings
         )
         self._split_state = split.state
         self.last_request_w = request_w
+        powers = dict(split.powers_w)
+        held = self._held(members, powers, now)
+        if held and any(member.can_follow and member.member_id not in held for member in members):
+            # Nor does it bring in a member the split left idle: a remainder of a few watts
+            # would take a Venus over, and lock it out of writes for 10 s, for nothing.
+            others = [
+                replace(member, can_follow=False)
+                if member.member_id in held or powers.get(member.member_id, 0.0) == 0
+                else member
+                for member in members
+            ]
+            # The split's state stays the first split's: holding a member is not leaving it.
+            rest = split_power(
+                others,
+                request_w - math.fsum(held.values()),
+                now=now,
+                state=split.state,
+                settings=self.split_settings,
+            )
+            for member_id in powers:
+                if member_id not in held:
+                    powers[member_id] = rest.powers_w.get(member_id, 0.0)
         planned = []
-        for member_id, power_w in split.powers_w.items():
+        for member_id, power_w in powers.items():
             state = self._states.get(member_id)
             if state is None or state.policy is None:
                 continue
@@ -132,14 +168,50 @@ class SiteLoop:
                 if power_w == 0:
                     continue  # nothing asked of it yet: leave it alone
                 writes = self.writes[member_id] = MemberWrites(state.policy)
-            if state.busy:
+            if state.busy or member_id in self._pending:
                 continue  # a write is on its way; the next step plans again
             if (write := writes.plan(power_w, now)) is not None:
                 planned.append((member_id, write))
+                self._pending[member_id] = write.power_w
         return planned
+
+    def _held(
+        self, members: Sequence[Member], powers: dict[str, float], now: float
+    ) -> dict[str, float]:
+        """The members that follow but get no write now, with the power they deliver."""
+        held = {}
+        for member in members:
+            member_id = member.member_id
+            writes = self.writes.get(member_id)
+            state = self._states.get(member_id)
+            if not member.can_follow or writes is None or state is None:
+                continue
+            if (sent_w := writes.sent_w) is None:
+                continue  # nothing it delivers is known: it takes its share
+            if state.busy or member_id in self._pending:
+                held[member_id] = float(self._pending.get(member_id, sent_w))
+            elif writes.plan(powers.get(member_id, 0.0), now) is None:
+                held[member_id] = float(sent_w)
+        return held
+
+    def read_backs_due(self, now: float) -> list[str]:
+        """The members to read once now (each is asked for once per write).
+
+        Call after :meth:`plan`: a member with a write on its way is read after that one.
+        """
+        due = []
+        for member_id, writes in self.writes.items():
+            state = self._states.get(member_id)
+            if (state is not None and state.busy) or member_id in self._pending:
+                continue
+            if writes.read_back_due(now):
+                writes.read_back_asked()
+                due.append(member_id)
+        return due
 
     def sent(self, member_id: str, write: PlannedWrite, now: float, result: WriteResult) -> None:
         """How a planned write went; logged and counted."""
+        self._pending.pop(member_id, None)
         if (writes := self.writes.get(member_id)) is not None:
             writes.sent(write, now, result)
         self.log.add(
@@ -156,6 +228,7 @@ class SiteLoop:
         """Let every member go; the ones the site drove, to be put back by the caller."""
         driven, self.writes = list(self.writes), {}
         self._split_state = SplitState()
+        self._pending = {}
         self.last_request_w = None
         self.controller.reset()
         return driven

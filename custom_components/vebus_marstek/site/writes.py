@@ -7,6 +7,8 @@ the site's dead-man switch); firmware 148 leaves Passive silently and a first Pa
 can be ignored. So every write to a member passes a :class:`MemberWrites`: it sends when the
 power changed by more than a deadband, renews the countdown before it runs out, re-sends when
 the read-back shows the member is not following, and never more often than its policy allows.
+A member polled far less often than it is written asks for one read of its own after each
+write (:meth:`MemberWrites.read_back_due`), so what it does is known a settling time later.
 A member that keeps not following is left out for a while (:meth:`MemberWrites.excluded`), so
 the split gives its share to the others.
 
@@ -49,6 +51,10 @@ class WritePolicy:
     follow_tolerance_ratio: float = 0.2
     # A member needs this long after a write before its read-back says anything.
     settle_s: float = 10.0
+    # Ask the member's coordinator for one extra read settle_s after a write, unless its own
+    # polling has read it since: a member polled far less often than it is written (a Venus,
+    # every 30 s) would otherwise count with the power it was asked, unchecked, until then.
+    read_back_after_write: bool = False
 
 
 # One ES.SetMode every 10 s at most (the top of the range Marstek support gives), a countdown
@@ -61,9 +67,11 @@ MARSTEK_PASSIVE = WritePolicy(
     max_writes_per_hour=180,
     hold_s=120.0,
     renew_when_left_s=60.0,
+    read_back_after_write=True,
 )
 # The ESS setpoint lives in RAM and the client keeps it alive itself (every 5 s); a write
-# costs one VE.Bus frame, so the pacing only keeps the wire free for the refreshes.
+# costs one VE.Bus frame, so the pacing only keeps the wire free for the refreshes. The unit
+# is read every second anyway: no read-back is asked for.
 VEBUS_ESS = WritePolicy(
     min_interval_s=2.0,
     deadband_w=25.0,
@@ -111,6 +119,7 @@ class MemberWrites:
         self._resend = False
         self._excluded_until: float | None = None
         self._read_at: float | None = None  # the last reading counted
+        self._read_back_asked_for: float | None = None  # the write (its sent_at) it was for
 
     # --- sending --------------------------------------------------------------------------
 
@@ -174,6 +183,22 @@ class MemberWrites:
         return len(self._recent)
 
     # --- following ------------------------------------------------------------------------
+
+    def read_back_due(self, now: float) -> bool:
+        """Whether to ask for a read of the member now: its policy wants one, the last write
+        has had ``settle_s`` to take effect, no reading since then has been counted, and none
+        was asked for that write yet (one extra read per write at most)."""
+        sent_at = self._sent_at
+        if not self.policy.read_back_after_write or sent_at is None:
+            return False
+        settled_at = sent_at + self.policy.settle_s
+        if now < settled_at or self._read_back_asked_for == sent_at:
+            return False
+        return self._read_at is None or self._read_at < settled_at
+
+    def read_back_asked(self) -> None:
+        """A read was asked for after the last write: not again until the next one."""
+        self._read_back_asked_for = self._sent_at
 
     def read_back(self, *, in_mode: bool, measured_w: float | None, now: float) -> None:
         """What the member reported at ``now`` (when it was read): whether it is in the mode
