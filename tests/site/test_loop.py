@@ -86,6 +86,18 @@ def test_a_member_with_a_write_on_its_way_is_not_planned_again() -> None:
     assert loop.plan(members, 2000, now=30) == []
 
 
+def test_a_write_that_never_reported_back_does_not_block_the_member() -> None:
+    """A write task that ended without saying how it went (cancelled at unload, say) leaves
+    the member free once it is no longer busy: planned again, not held forever."""
+    loop = SiteLoop()
+    members = loop.observe([state("a")], now=0)
+    assert [write.power_w for _, write in loop.plan(members, 1000, now=0)] == [1000]
+    members = loop.observe([state("a", busy=True)], now=1)
+    assert loop.plan(members, 1000, now=1) == [], "still on its way"
+    members = loop.observe([state("a")], now=2)
+    assert [write.power_w for _, write in loop.plan(members, 1000, now=2)] == [1000]
+
+
 def test_a_member_that_misses_three_times_is_left_out() -> None:
     loop = SiteLoop()
     send_all(loop, [state("a"), state("b")], 4000, now=0)

@@ -55,17 +55,14 @@ class SiteLoop:
         self.last_request_w: float | None = None
         self._split_state = SplitState()
         self._states: dict[str, MemberState] = {}
-        self._pending: dict[str, int] = {}  # writes planned and not yet reported sent
 
     def observe(self, states: Sequence[MemberState], now: float) -> list[Member]:
         """Take the members' read-backs; the members as the split may use them."""
         self._states = {state.member.member_id: state for state in states}
-        for member_id in list(self._pending):
-            state = self._states.get(member_id)
-            if state is None or not state.busy:
-                del self._pending[member_id]  # landed, or never started
         for member_id, driven in self.writes.items():
             read = self._states.get(member_id)
+            if read is None or not read.busy:
+                driven.in_flight_w = None  # landed, or never started
             if read is not None and read.read_at is not None:
                 # As of the member's last read: a reading older than the write says nothing.
                 driven.read_back(in_mode=read.in_mode, measured_w=read.measured_w, now=read.read_at)
@@ -168,11 +165,11 @@ class SiteLoop:
                 if power_w == 0:
                     continue  # nothing asked of it yet: leave it alone
                 writes = self.writes[member_id] = MemberWrites(state.policy)
-            if state.busy or member_id in self._pending:
+            if state.busy or writes.in_flight_w is not None:
                 continue  # a write is on its way; the next step plans again
             if (write := writes.plan(power_w, now)) is not None:
                 planned.append((member_id, write))
-                self._pending[member_id] = write.power_w
+                writes.in_flight_w = write.power_w
         return planned
 
     def _held(
@@ -188,8 +185,9 @@ class SiteLoop:
                 continue
             if (sent_w := writes.sent_w) is None:
                 continue  # nothing it delivers is known: it takes its share
-            if state.busy or member_id in self._pending:
-                held[member_id] = float(self._pending.get(member_id, sent_w))
+            if state.busy or writes.in_flight_w is not None:
+                in_flight = writes.in_flight_w
+                held[member_id] = float(sent_w if in_flight is None else in_flight)
             elif writes.plan(powers.get(member_id, 0.0), now) is None:
                 held[member_id] = float(sent_w)
         return held
@@ -202,7 +200,7 @@ class SiteLoop:
         due = []
         for member_id, writes in self.writes.items():
             state = self._states.get(member_id)
-            if (state is not None and state.busy) or member_id in self._pending:
+            if (state is not None and state.busy) or writes.in_flight_w is not None:
                 continue
             if writes.read_back_due(now):
                 writes.read_back_asked()
@@ -211,7 +209,6 @@ class SiteLoop:
 
     def sent(self, member_id: str, write: PlannedWrite, now: float, result: WriteResult) -> None:
         """How a planned write went; logged and counted."""
-        self._pending.pop(member_id, None)
         if (writes := self.writes.get(member_id)) is not None:
             writes.sent(write, now, result)
         self.log.add(
@@ -228,7 +225,6 @@ class SiteLoop:
         """Let every member go; the ones the site drove, to be put back by the caller."""
         driven, self.writes = list(self.writes), {}
         self._split_state = SplitState()
-        self._pending = {}
         self.last_request_w = None
         self.controller.reset()
         return driven

@@ -112,6 +112,7 @@ class MemberWrites:
     def __init__(self, policy: WritePolicy) -> None:
         self.policy = policy
         self.sent_w: int | None = None
+        self.in_flight_w: int | None = None  # planned and not reported sent yet
         self._sent_at: float | None = None
         self._expires_at: float | None = None
         self._recent: deque[float] = deque()  # when each write in the last hour went out
@@ -169,6 +170,7 @@ class MemberWrites:
 
     def sent(self, write: PlannedWrite, now: float, result: WriteResult) -> None:
         """A planned write went out at ``now`` (a failed one counts against the budget too)."""
+        self.in_flight_w = None
         self._recent.append(now)
         self._sent_at = now
         if result is WriteResult.OK:
